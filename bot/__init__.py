@@ -1,0 +1,1 @@
+"""The partnership and funding assistant: core, adapters (Telegram, terminal) and command line."""

@@ -1,0 +1,252 @@
+"""The assistant's core: one object that turns what a user sends into a `Reply`.
+
+It knows nothing of Telegram or of the terminal. Adapters call `handle_text`, `handle_command` and `handle_action`
+(button presses) with a `UserRef`, and render the `Reply`. Every method picks the reply language first and runs
+inside it, so that every string goes through gettext in that language.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.answering import compose_answer
+from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
+from bot.language import detect_language
+from bot.reply import Block, Button, Reply, check_actions, text_reply
+from bot.storage import Store
+from bot.text_input import CleanText, clean
+from retrieval.search import Searcher
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_REASONS = ("wrong", "outdated", "language", "incomplete")
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who is talking: a stable id ("tg:123", "cli:local"), the client's language, and whether staff may act."""
+
+    id: str
+    client_language: str | None = None
+    is_admin: bool = False
+
+
+def supported_message_language(text: str) -> str | None:
+    """The message's language if we have a catalog for it; Russian and Belarusian get Ukrainian, our users' own."""
+    detected = detect_language(text)
+    return normalize_language(detected) or ({"ru": "uk", "be": "uk"}.get(detected or ""))
+
+
+def input_problem(cleaned: CleanText, lang: str) -> Reply | None:
+    """A polite reply for messages that hold no question (empty, emoji only, a bare link), else None."""
+    if not cleaned.text:
+        return text_reply(lang, _("Please type your question in a message, for example: "
+                                  "“Which programmes fund water supply projects in Lviv oblast?”"))
+    if cleaned.only_link:
+        return text_reply(lang, _("I cannot open links. Please tell me in a few words what you would like to "
+                                  "know about the page."))
+    if not cleaned.has_words:
+        return text_reply(lang, _("I could not find a question in this message. Please write it in words, "
+                                  "in any EU language or in Ukrainian."))
+    return None
+
+
+class Assistant:
+    def __init__(self, searcher: Searcher, store: Store, default_language: str = "en") -> None:
+        self.searcher = searcher
+        self.store = store
+        self.entries = searcher.entries
+        self.default_language = default_language
+
+    # language ----------------------------------------------------------------------------------------------
+    def reply_language(self, user: UserRef, text: str | None = None) -> str:
+        """/language choice, else the message's language, else the last one seen, else the client's, else default."""
+        profile = self.store.user(user.id) or {}
+        if profile.get("language"):
+            return profile["language"]
+        detected = supported_message_language(text) if text else None
+        if detected:
+            self.store.touch_user(user.id, last_language=detected)
+            return detected
+        return (
+            profile.get("last_language")
+            or normalize_language(user.client_language)
+            or normalize_language(self.default_language)
+            or "en"
+        )
+
+    # text messages -----------------------------------------------------------------------------------------
+    def handle_text(self, user: UserRef, raw: str) -> Reply:
+        """A free-text message: a question about funding or partnerships."""
+        cleaned = clean(raw)
+        lang = self.reply_language(user, cleaned.text)
+        self.store.touch_user(user.id, telegram_language=user.client_language)
+        with use_language(lang):
+            return check_actions(self._answer(user, cleaned, lang))
+
+    def _answer(self, user: UserRef, cleaned: CleanText, lang: str) -> Reply:
+        problem = input_problem(cleaned, lang)
+        if problem is not None:
+            return problem
+        result = self.searcher.search(cleaned.text, lang=lang)
+        question_id = self.store.record_question(
+            user.id, cleaned.text, lang, result.abstained, [h.entry_id for h in result.hits[:3]], result.best_cosine
+        )
+        reply = compose_answer(result, self.entries, lang, question_id)
+        if cleaned.truncated:
+            note = Block("note", _("Your message was very long, so I answered its first part only."))
+            reply = Reply(reply.language, (note, *reply.blocks), reply.citations, reply.buttons, reply.abstained,
+                          reply.question_id)
+        return reply
+
+    def ask(self, question: str, lang: str | None = None) -> Reply:
+        """One stateless question (command line): nothing is stored, no buttons."""
+        cleaned = clean(question)
+        reply_lang = (
+            normalize_language(lang)
+            or supported_message_language(cleaned.text)
+            or normalize_language(self.default_language)
+            or "en"
+        )
+        with use_language(reply_lang):
+            problem = input_problem(cleaned, reply_lang)
+            if problem is not None:
+                return Reply(reply_lang, problem.blocks, abstained=True)
+            return compose_answer(self.searcher.search(cleaned.text, lang=reply_lang), self.entries, reply_lang)
+
+    # commands ----------------------------------------------------------------------------------------------
+    def handle_command(self, user: UserRef, name: str, args: str = "") -> Reply:
+        """A /command; unknown ones get a polite pointer to /help."""
+        lang = self.reply_language(user, args or None)
+        self.store.touch_user(user.id, telegram_language=user.client_language)
+        with use_language(lang):
+            handler = {
+                "start": self._start,
+                "help": self._help,
+                "language": self._language_menu,
+                "ask": self._ask_command,
+                "forget_me": self._forget_confirm,
+            }.get(name.lower())
+            if handler is None:
+                return text_reply(lang, _("I do not know the command /{name}. Send /help to see what I can do.")
+                                  .format(name=name[:32]))
+            return check_actions(handler(user, args, lang))
+
+    def _start(self, user: UserRef, args: str, lang: str) -> Reply:
+        blocks = [
+            Block("title", _("Welcome to the European Partnership Hub assistant")),
+            Block("text", _("I answer questions about EU funding and partnership programmes for Ukrainian "
+                            "hromadas and European municipalities, always with the source.")),
+            Block("text", _("Just write your question in Ukrainian, English or another EU language. "
+                            "Send /help to see everything I can do.")),
+        ]
+        return Reply(lang, tuple(blocks))
+
+    def _help(self, user: UserRef, args: str, lang: str) -> Reply:
+        items = [
+            _("/ask QUESTION – ask about funding or partnerships (or just write the question)"),
+            _("/language – choose the language of my replies"),
+            _("/forget_me – delete everything stored about you"),
+            _("/help – this message"),
+        ]
+        blocks = [Block("title", _("What I can do")), *(Block("item", item) for item in items),
+                  Block("text", _("Examples: “Who can apply to NAKOPA?”, “Які програми фінансують водопостачання "
+                                  "на Львівщині?”, “Förderung für eine Partnerschaft mit einer ukrainischen "
+                                  "Gemeinde?”"))]
+        return Reply(lang, tuple(blocks))
+
+    def _language_menu(self, user: UserRef, args: str, lang: str) -> Reply:
+        wanted = normalize_language(args.strip()) if args.strip() else None
+        if wanted:
+            return self._set_language(user, wanted)
+        buttons = [Button(language_name(code), f"lang:{code}") for code in supported_languages()]
+        rows = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
+        rows += ((Button(_("Automatic (the language I write in)"), "lang:auto"),),)
+        return text_reply(lang, _("Choose the language of my replies:"), buttons=rows)
+
+    def _set_language(self, user: UserRef, code: str) -> Reply:
+        self.store.touch_user(user.id)
+        self.store.db["users"].update(user.id, {"language": None if code == "auto" else code})
+        lang = code if code != "auto" else self.reply_language(user)
+        with use_language(lang):
+            if code == "auto":
+                return text_reply(lang, _("I will reply in the language you write in."))
+            return text_reply(lang, _("I will reply in {language} from now on.").format(
+                language=language_name(code, code)))
+
+    def _ask_command(self, user: UserRef, args: str, lang: str) -> Reply:
+        if not args.strip():
+            return text_reply(lang, _("Write your question after /ask, or simply send it as a message."))
+        return self._answer(user, clean(args), lang)
+
+    def _forget_confirm(self, user: UserRef, args: str, lang: str) -> Reply:
+        buttons = ((Button(_("Yes, delete my data"), "forget:yes"), Button(_("No, keep it"), "forget:no")),)
+        return text_reply(lang, _("This deletes your language setting, your questions, your feedback and any "
+                                  "request to the secretariat. Continue?"), buttons=buttons)
+
+    # buttons -----------------------------------------------------------------------------------------------
+    def handle_action(self, user: UserRef, action: str) -> Reply:
+        """A button press. Unknown, tampered or outdated buttons get a polite 'expired' reply."""
+        lang = self.reply_language(user)
+        with use_language(lang):
+            try:
+                reply = self._dispatch_action(user, action, lang)
+            except (ValueError, LookupError):
+                reply = None
+            if reply is None:
+                return text_reply(lang, _("This button has expired. Please send your question again."))
+            return check_actions(reply)
+
+    def _dispatch_action(self, user: UserRef, action: str, lang: str) -> Reply | None:
+        kind, _sep, rest = action.partition(":")
+        if kind == "lang" and (rest == "auto" or rest in supported_languages()):
+            return self._set_language(user, rest)
+        if kind == "forget":
+            if rest == "yes":
+                self.store.forget_user(user.id)
+                return text_reply(lang, _("Done: everything stored about you has been deleted."))
+            if rest == "no":
+                return text_reply(lang, _("Nothing was deleted."))
+            return None
+        if kind in {"fb", "fbr", "handoff"}:
+            return self._feedback_action(user, kind, rest, lang)
+        return None
+
+    def _own_question(self, user: UserRef, raw_id: str) -> dict:
+        question = self.store.question(int(raw_id))
+        if question is None or question["user_id"] != user.id:
+            raise LookupError(raw_id)
+        return question
+
+    def _feedback_action(self, user: UserRef, kind: str, rest: str, lang: str) -> Reply | None:
+        if kind == "handoff":
+            question = self._own_question(user, rest)
+            if not self.store.record_handoff(question["id"], user.id):
+                return text_reply(lang, _("Your question is already with the secretariat."))
+            return text_reply(lang, _("Thank you. I passed your question to the secretariat of the European "
+                                      "Partnership Hub; they will get back to you."))
+        vote, _sep, raw_id = rest.partition(":")
+        if kind == "fb" and vote == "up":
+            question = self._own_question(user, raw_id)
+            self.store.record_feedback(question["id"], user.id, "up")
+            return text_reply(lang, _("Thank you for your feedback!"))
+        if kind == "fb" and vote == "down":
+            question = self._own_question(user, raw_id)
+            labels = {
+                "wrong": _("Wrong answer"),
+                "outdated": _("Outdated"),
+                "language": _("Not my language"),
+                "incomplete": _("Incomplete"),
+            }
+            rows = tuple(
+                (Button(labels[a], f"fbr:{a}:{question['id']}"), Button(labels[b], f"fbr:{b}:{question['id']}"))
+                for a, b in (FEEDBACK_REASONS[:2], FEEDBACK_REASONS[2:])
+            ) + ((Button(_("Ask the secretariat"), f"handoff:{question['id']}"),),)
+            return text_reply(lang, _("Sorry about that. What was wrong with the answer?"), buttons=rows)
+        if kind == "fbr" and vote in FEEDBACK_REASONS:
+            question = self._own_question(user, raw_id)
+            self.store.record_feedback(question["id"], user.id, "down", vote)
+            buttons = ((Button(_("Ask the secretariat"), f"handoff:{question['id']}"),),)
+            return text_reply(lang, _("Thank you, this helps us improve the knowledge base."), buttons=buttons)
+        return None

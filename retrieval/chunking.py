@@ -1,0 +1,56 @@
+"""Turn knowledge entries into search passages.
+
+A passage is one `##` section in one language, with the entry title and the section heading kept in front of its
+text, so that "Who can apply" is never separated from the programme it belongs to. Sections longer than the
+model's comfortable length are split on paragraph and sentence boundaries, the heading repeated on every piece.
+"""
+
+from __future__ import annotations
+
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from retrieval.knowledge import Entry
+
+MAX_PASSAGE_CHARS = 1400  # about 350 tokens: well inside e5's 512-token window, prefix and title included
+
+_splitter = RecursiveCharacterTextSplitter(
+    chunk_size=MAX_PASSAGE_CHARS, chunk_overlap=150, separators=["\n\n", "\n", ". ", "; ", ", ", " "]
+)
+
+
+def passage_text(title: str, heading: str, text: str) -> str:
+    """What gets embedded and ranked: title and heading with the text they belong to."""
+    return f"{title}. {heading}\n{text}"
+
+
+def entry_documents(entry: Entry) -> list[Document]:
+    """Every passage of one entry, in every language, with citation metadata on each."""
+    documents = []
+    for lang, doc in sorted(entry.documents.items()):
+        for index, section in enumerate(doc.sections):
+            pieces = [section.text] if len(section.text) <= MAX_PASSAGE_CHARS else _splitter.split_text(section.text)
+            for piece_no, piece in enumerate(pieces):
+                chunk_id = f"{entry.id}/{lang}/{index}/{piece_no}"
+                documents.append(
+                    Document(
+                        id=chunk_id,
+                        page_content=passage_text(doc.title, section.heading, piece),
+                        metadata={
+                            "chunk_id": chunk_id,
+                            "entry_id": entry.id,
+                            "lang": lang,
+                            "section": index,
+                            "piece": piece_no,
+                            "title": doc.title,
+                            "heading": section.heading,
+                            "text": piece,
+                            "kind": entry.meta.kind,
+                        },
+                    )
+                )
+    return documents
+
+
+def knowledge_documents(entries: list[Entry]) -> list[Document]:
+    return [document for entry in entries for document in entry_documents(entry)]

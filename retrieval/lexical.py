@@ -1,0 +1,78 @@
+"""Lexical ranking: BM25 over passages, and exact programme names and acronyms.
+
+Dense retrieval is good at meaning across languages but weak at rare names ("HUSKROUA", "NAKOPA", "Lwów"). This
+module normalizes text the same way on both sides (case, diacritics, apostrophes, word prefixes so that inflected
+Ukrainian, Polish or German forms meet), ranks passages with BM25, and finds entries whose name or alias the query
+spells out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from rank_bm25 import BM25Okapi
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_APOSTROPHES = dict.fromkeys(map(ord, "'’ʼ`´"), None)
+STEM_CHARS = 6  # crude but language-neutral: "Львівщина"/"Львівської" and "Förderung"/"Förderungen" meet
+
+
+def fold(text: str) -> str:
+    """Casefold and strip diacritics and apostrophes: 'Lwów' -> 'lwow', 'Пліч-о-пліч' -> 'пліч-о-пліч'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def stems(text: str) -> list[str]:
+    return [w[:STEM_CHARS] for w in words(text)]
+
+
+class PassageBM25:
+    """BM25 over passage texts; `scores` gives one score per passage, in the order they were given."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        corpus = [stems(t) or ["\u2205"] for t in texts]
+        self._bm25 = BM25Okapi(corpus)
+
+    def scores(self, query: str) -> list[float]:
+        tokens = stems(query)
+        if not tokens:
+            return [0.0] * self._bm25.corpus_size
+        return self._bm25.get_scores(tokens).tolist()
+
+
+class NameMatcher:
+    """Finds entries whose programme name or alias appears in a query as whole words.
+
+    Short all-caps acronyms (LIFE, EIB, CEB) must appear in capitals, so that "quality of life" does not name the
+    LIFE programme; longer names match in any case and with or without diacritics.
+    """
+
+    def __init__(self, names_by_entry: dict[str, Iterable[str]]) -> None:
+        self._exact: list[tuple[str, str]] = []
+        self._folded: list[tuple[tuple[str, ...], str]] = []
+        for entry_id, names in names_by_entry.items():
+            for name in names:
+                tokens = tuple(words(name))
+                if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
+                    continue
+                if len(tokens) == 1 and name.isupper() and len(name) <= 4:
+                    self._exact.append((name, entry_id))
+                else:
+                    self._folded.append((tokens, entry_id))
+
+    def matches(self, query: str) -> set[str]:
+        raw = set(_WORD.findall(query))
+        tokens = words(query)
+        found = {entry_id for name, entry_id in self._exact if name in raw}
+        for name_tokens, entry_id in self._folded:
+            n = len(name_tokens)
+            if any(tuple(tokens[i : i + n]) == name_tokens for i in range(len(tokens) - n + 1)):
+                found.add(entry_id)
+        return found

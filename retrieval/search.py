@@ -1,0 +1,124 @@
+"""Hybrid search over the knowledge index: dense cosine plus lexical ranks, fused per entry.
+
+Ranking fuses the dense and BM25 rankings of entries with weighted reciprocal rank (c=60), and puts entries whose
+name the query spells out first. Whether to answer at all is decided on the raw dense cosine (or an exact name
+hit), never on a fused rank: `ABSTAIN_BELOW` is calibrated on labelled questions (benchmarks/retrieval_quality.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_community.vectorstores import FAISS
+
+from retrieval.embedder import SentenceEmbeddings
+from retrieval.index import stored_documents
+from retrieval.knowledge import Entry
+from retrieval.lexical import NameMatcher, PassageBM25
+
+ABSTAIN_BELOW = 0.82  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
+RRF_C = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.35
+SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    chunk_id: str
+    entry_id: str
+    lang: str
+    section: int
+    title: str
+    heading: str
+    text: str
+    cosine: float
+
+
+@dataclass
+class EntryHit:
+    entry_id: str
+    score: float
+    dense: float
+    lexical: float
+    name_hit: bool
+    passages: list[PassageHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[EntryHit]
+    best_cosine: float
+    abstained: bool
+
+
+class Searcher:
+    """Answers `search(question)` over a loaded index; thread-safe for reads."""
+
+    def __init__(self, store: FAISS, embedder: SentenceEmbeddings, entries: list[Entry]) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.entries = {e.id: e for e in entries}
+        self._docs = stored_documents(store)
+        self._meta = [d.metadata for d in self._docs]
+        self._entry_of = np.array([m["entry_id"] for m in self._meta])
+        self._lang_of = np.array([m["lang"] for m in self._meta])
+        self._bm25 = PassageBM25(d.page_content for d in self._docs)
+        self._names = NameMatcher(
+            {e.id: [e.meta.programme, *e.meta.aliases, *e.meta.title.values()] for e in entries}
+        )
+
+    def embed_queries(self, questions: list[str]) -> np.ndarray:
+        return self.embedder.encode(questions, "query")
+
+    def search(self, question: str, lang: str | None = None, k: int = 5, allowed: set[str] | None = None) -> SearchResult:
+        return self.search_with_vector(question, self.embed_queries([question])[0], lang, k, allowed)
+
+    def search_with_vector(
+        self,
+        question: str,
+        vector: np.ndarray,
+        lang: str | None = None,
+        k: int = 5,
+        allowed: set[str] | None = None,
+    ) -> SearchResult:
+        """Rank entries for a question whose query vector is already computed (lets callers batch embeddings)."""
+        n = self.store.index.ntotal
+        scores, rows = self.store.index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), n)
+        cosine = np.empty(n, dtype=np.float32)
+        cosine[rows[0]] = scores[0]
+        adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
+        lexical = np.asarray(self._bm25.scores(question))
+        names = self._names.matches(question)
+
+        per_entry: dict[str, EntryHit] = {}
+        for row in np.argsort(-adjusted):
+            entry_id = str(self._entry_of[row])
+            if allowed is not None and entry_id not in allowed:
+                continue
+            hit = per_entry.get(entry_id)
+            if hit is None:
+                hit = per_entry[entry_id] = EntryHit(entry_id, 0.0, float(adjusted[row]), 0.0, entry_id in names)
+            hit.lexical = max(hit.lexical, float(lexical[row]))
+            if len(hit.passages) < 6:
+                m = self._meta[row]
+                hit.passages.append(
+                    PassageHit(m["chunk_id"], entry_id, m["lang"], m["section"], m["title"], m["heading"], m["text"],
+                               float(cosine[row]))
+                )
+        if not per_entry:
+            return SearchResult([], 0.0, True)
+        by_dense = sorted(per_entry.values(), key=lambda h: -h.dense)
+        by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
+        for rank, hit in enumerate(by_dense):
+            hit.score += DENSE_WEIGHT / (RRF_C + rank + 1)
+        for rank, hit in enumerate(by_lexical):
+            hit.score += LEXICAL_WEIGHT / (RRF_C + rank + 1)
+        for hit in per_entry.values():
+            if hit.name_hit:
+                hit.score += 1.0
+        ranked = sorted(per_entry.values(), key=lambda h: -h.score)[:k]
+        best_cosine = max(p.cosine for h in per_entry.values() for p in h.passages[:1])
+        abstained = not names.intersection(per_entry) and best_cosine < ABSTAIN_BELOW
+        return SearchResult(ranked, best_cosine, abstained)
