@@ -52,5 +52,21 @@ def entry_documents(entry: Entry) -> list[Document]:
     return documents
 
 
+def name_card(entry: Entry) -> Document:
+    """A passage made of the entry's names in every language: matches questions that only name the programme.
+
+    It quotes as the entry's first section ("In short").
+    """
+    names = dict.fromkeys([entry.meta.programme, *entry.meta.title.values(), *entry.meta.aliases])
+    first = entry.documents["en"].sections[0]
+    chunk_id = f"{entry.id}/names/0/0"
+    return Document(
+        id=chunk_id,
+        page_content=" · ".join(names),
+        metadata={"chunk_id": chunk_id, "entry_id": entry.id, "lang": "names", "section": 0, "piece": 0,
+                  "title": entry.title("en"), "heading": first.heading, "text": first.text, "kind": entry.meta.kind},
+    )
+
+
 def knowledge_documents(entries: list[Entry]) -> list[Document]:
-    return [document for entry in entries for document in entry_documents(entry)]
+    return [document for entry in entries for document in (*entry_documents(entry), name_card(entry))]

@@ -50,8 +50,10 @@ class PassageBM25:
 class NameMatcher:
     """Finds entries whose programme name or alias appears in a query as whole words.
 
-    Short all-caps acronyms (LIFE, EIB, CEB) must appear in capitals, so that "quality of life" does not name the
-    LIFE programme; longer names match in any case and with or without diacritics.
+    Only aliases spelled like names count (a capital letter or a digit somewhere: "Bridges of Trust", "M4EG",
+    "Пліч-о-пліч"); lowercase phrases such as "study visit" are topics, left to the rankers. Short all-caps
+    acronyms (LIFE, EIB, CEB) must appear in capitals, so that "quality of life" does not name the LIFE programme;
+    longer names match in any case and with or without diacritics.
     """
 
     def __init__(self, names_by_entry: dict[str, Iterable[str]]) -> None:
@@ -60,6 +62,8 @@ class NameMatcher:
         for entry_id, names in names_by_entry.items():
             for name in names:
                 tokens = tuple(words(name))
+                if not any(c.isupper() or c.isdigit() for c in name):
+                    continue
                 if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
                     continue
                 if len(tokens) == 1 and name.isupper() and len(name) <= 4:

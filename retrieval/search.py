@@ -17,10 +17,11 @@ from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
 from retrieval.lexical import NameMatcher, PassageBM25
 
-ABSTAIN_BELOW = 0.82  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
+ABSTAIN_BELOW = 0.855  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
+SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 
 
@@ -109,7 +110,11 @@ class Searcher:
                 )
         if not per_entry:
             return SearchResult([], 0.0, True)
-        by_dense = sorted(per_entry.values(), key=lambda h: -h.dense)
+        def entry_dense(hit: EntryHit) -> float:
+            second = hit.passages[1].cosine if len(hit.passages) > 1 else hit.passages[0].cosine
+            return hit.dense + SECOND_PASSAGE_WEIGHT * second
+
+        by_dense = sorted(per_entry.values(), key=lambda h: -entry_dense(h))
         by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
         for rank, hit in enumerate(by_dense):
             hit.score += DENSE_WEIGHT / (RRF_C + rank + 1)
