@@ -218,6 +218,8 @@ def load_entry(folder: Path) -> Entry:
         raw = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{meta_path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # PyYAML raises it for impossible dates such as 2025-13-45
+        raise KnowledgeError(f"{meta_path}: a date is invalid (field 'verified' or a deadline): {exc}") from exc
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{meta_path}: expected a mapping of fields")
     try:

@@ -1,0 +1,75 @@
+"""Hybrid search: exact names win, languages are preferred when equal, off-topic abstains, regressions fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.evaluation import evaluate, load_questions
+from retrieval.lexical import NameMatcher, fold, stems
+
+from .conftest import ROOT
+
+QUESTIONS = load_questions(sorted((ROOT / "tests" / "eval" / "questions").glob("*.yaml")))
+
+
+def test_folding_meets_spellings():
+    assert fold("Lwów") == "lwow"
+    assert stems("Förderungen") == stems("Förderung")
+    assert stems("громадами") == stems("громади")
+
+
+def test_name_matcher_needs_capitals_for_short_acronyms():
+    matcher = NameMatcher({"life": ["LIFE"], "nakopa": ["NAKOPA"], "how": ["study visit"]})
+    assert matcher.matches("Is LIFE open to Ukraine?") == {"life"}
+    assert matcher.matches("quality of life in our town") == set()
+    assert matcher.matches("nakopa förderung") == {"nakopa"}
+    assert matcher.matches("a study visit") == set()  # lowercase phrases are topics, not names
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("HUSKROUA", "interreg-next-huskroua"), ("NAKOPA?", "nakopa"), ("M4EG", "mayors-for-economic-growth"),
+     ("Пліч-о-пліч", "shoulder-to-shoulder"), ("U-LEAD", "u-lead-with-europe")],
+)
+def test_exact_programme_names_win(searcher, question, expected):
+    result = searcher.search(question)
+    assert not result.abstained
+    assert result.hits[0].entry_id == expected
+
+
+def test_question_language_is_preferred_for_the_quoted_passage(searcher):
+    result = searcher.search("Хто може подаватися на NAKOPA?", lang="uk")
+    assert result.hits[0].entry_id == "nakopa"
+    assert result.hits[0].passages[0].lang == "uk"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the weather in Lviv tomorrow?", "рецепт борщу з пампушками", "Wer hat gestern das Fußballspiel gewonnen?"],
+)
+def test_off_topic_abstains(searcher, question):
+    assert searcher.search(question).abstained
+
+
+def test_eligibility_filter_restricts_results(searcher):
+    result = searcher.search("water supply projects", allowed={"nakopa", "eib-municipal-lending"})
+    assert {h.entry_id for h in result.hits} <= {"nakopa", "eib-municipal-lending"}
+
+
+def test_fast_evaluation_subset_does_not_regress(searcher):
+    """Every third question of the evaluation set; the full set runs in benchmarks/retrieval_quality.py."""
+    subset = QUESTIONS[::3]
+    vectors = searcher.embed_queries([q.text for q in subset])
+    by_id = {id(q): v for q, v in zip(subset, vectors)}
+
+    def rank(q):
+        result = searcher.search_with_vector(q.text, by_id[id(q)], q.lang, k=10)
+        return [h.entry_id for h in result.hits], result.abstained
+
+    report = evaluate(subset, rank)
+    assert report.overall["top1"] >= 0.82, report.misses
+    assert report.overall["mrr"] >= 0.88
+    assert report.abstention["recall"] >= 0.75
+    assert report.abstention["false_abstentions"] <= 3
