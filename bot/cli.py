@@ -22,6 +22,8 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def _runtime(db: str | None = None) -> Runtime:
@@ -123,11 +125,11 @@ def run() -> None:
 
     Example: TELEGRAM_BOT_TOKEN=123:abc python -m bot run
     """
-    from bot.telegram_app import run_bot
-
     settings = Settings.from_env()
     if not settings.telegram_token:
         raise click.ClickException(
             "TELEGRAM_BOT_TOKEN is not set. Set it to your bot's token, or use `python -m bot chat` in the terminal."
         )
+    from bot.telegram_app import run_bot
+
     sys.exit(run_bot(Runtime(settings)))
