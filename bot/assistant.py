@@ -8,19 +8,31 @@ inside it, so that every string goes through gettext in that language.
 from __future__ import annotations
 
 import logging
+import re
+import time
 from dataclasses import dataclass
 
 from bot.answering import compose_answer
+from bot.eligibility import eligibility_reply, is_eligibility_question
+from bot.gazetteer import find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
 from bot.language import detect_language
 from bot.reply import Block, Button, Reply, check_actions, text_reply
 from bot.storage import Store
 from bot.text_input import CleanText, clean
-from retrieval.search import Searcher
+from retrieval.search import ABSTAIN_BELOW, Searcher, SearchResult
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_REASONS = ("wrong", "outdated", "language", "incomplete")
+FOLLOW_UP_SECONDS = 30 * 60
+FOLLOW_UP_MAX_WORDS = 12
+FOLLOW_UP_MARGIN = 0.03
+FOLLOW_UP_CUE_MARGIN = 0.08  # "and ...?", "а ...?", "und ...?" almost always continue the previous topic
+FOLLOW_UP_CUE = re.compile(
+    r"^\s*(and|what about|how about|also|а|і|й|та|а як|und|sowie|i|a|oraz|et|y|e|en|ja|och|og|és|ir|un|и)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -89,16 +101,51 @@ class Assistant:
         problem = input_problem(cleaned, lang)
         if problem is not None:
             return problem
+        filters = find_filters(cleaned.text)
+        named = bool(self.searcher.named_entries(cleaned.text))
+        if is_eligibility_question(cleaned.text, filters, named):
+            question_id = self.store.record_question(user.id, cleaned.text, lang, False, [], 1.0)
+            reply = eligibility_reply(cleaned.text, filters, self.searcher, lang, question_id)
+            self._remember_topic(user, [c.id for c in reply.citations])
+            return reply
         result = self.searcher.search(cleaned.text, lang=lang)
+        if not named:
+            result = self._follow_up(user, cleaned.text, lang, result)
         question_id = self.store.record_question(
             user.id, cleaned.text, lang, result.abstained, [h.entry_id for h in result.hits[:3]], result.best_cosine
         )
         reply = compose_answer(result, self.entries, lang, question_id)
+        self._remember_topic(user, [c.id for c in reply.citations[:1]])
         if cleaned.truncated:
             note = Block("note", _("Your message was very long, so I answered its first part only."))
             reply = Reply(reply.language, (note, *reply.blocks), reply.citations, reply.buttons, reply.abstained,
                           reply.question_id)
         return reply
+
+    def _remember_topic(self, user: UserRef, entry_ids: list[str]) -> None:
+        state, data = self.store.conversation(user.id)
+        data = {**data, "topic": entry_ids, "topic_at": time.time()}
+        self.store.save_conversation(user.id, state, data)
+
+    def _follow_up(self, user: UserRef, question: str, lang: str, result: SearchResult) -> SearchResult:
+        """"And what is the co-financing?" after a question about NAKOPA: answer about NAKOPA.
+
+        A short question that names no programme is read against the previous topic when that topic answers it
+        about as well as anything else in the knowledge base.
+        """
+        _state, data = self.store.conversation(user.id)
+        topic = set(data.get("topic") or [])
+        if not topic or time.time() - data.get("topic_at", 0) > FOLLOW_UP_SECONDS:
+            return result
+        if len(question.split()) > FOLLOW_UP_MAX_WORDS or (result.hits and result.hits[0].entry_id in topic):
+            return result
+        on_topic = self.searcher.search(question, lang=lang, allowed=topic)
+        cue = bool(FOLLOW_UP_CUE.match(question))
+        margin = FOLLOW_UP_CUE_MARGIN if cue else FOLLOW_UP_MARGIN
+        floor = ABSTAIN_BELOW - (0.06 if cue else 0.03)
+        if on_topic.hits and on_topic.best_cosine >= max(result.best_cosine - margin, floor):
+            return SearchResult(on_topic.hits, on_topic.best_cosine, False)
+        return result
 
     def ask(self, question: str, lang: str | None = None) -> Reply:
         """One stateless question (command line): nothing is stored, no buttons."""
@@ -113,6 +160,9 @@ class Assistant:
             problem = input_problem(cleaned, reply_lang)
             if problem is not None:
                 return Reply(reply_lang, problem.blocks, abstained=True)
+            filters = find_filters(cleaned.text)
+            if is_eligibility_question(cleaned.text, filters, bool(self.searcher.named_entries(cleaned.text))):
+                return eligibility_reply(cleaned.text, filters, self.searcher, reply_lang, None)
             return compose_answer(self.searcher.search(cleaned.text, lang=reply_lang), self.entries, reply_lang)
 
     # commands ----------------------------------------------------------------------------------------------

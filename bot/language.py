@@ -14,12 +14,13 @@ from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
 CANDIDATES = "bg cs da de el en es et fi fr ga hr hu it lt lv nl pl pt ro sk sl sv uk ru be".split()
 MIN_LETTERS = 12
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.8
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _NOT_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+|<[^>]{0,200}>", re.IGNORECASE)
+_ACRONYM = re.compile(r"\b(?:[A-ZА-ЯІЇЄҐ]{2,}|\w*\d\w*)\b")  # NAKOPA, HUSKROUA, M4EG say nothing of the language
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +31,7 @@ def _detector():
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short or unclear to tell."""
-    text = _NOT_LANGUAGE.sub(" ", text)
+    text = _ACRONYM.sub(" ", _NOT_LANGUAGE.sub(" ", text))
     letters = _LETTER.findall(text)
     if len(letters) < 3:
         return None

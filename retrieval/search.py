@@ -70,6 +70,10 @@ class Searcher:
             {e.id: [e.meta.programme, *e.meta.aliases, *e.meta.title.values()] for e in entries}
         )
 
+    def named_entries(self, question: str) -> set[str]:
+        """Entries whose programme name or alias the question spells out."""
+        return self._names.matches(question)
+
     def embed_queries(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, "query")
 

@@ -1,0 +1,152 @@
+"""Eligibility questions: "programmes for a hromada in Lviv oblast", "for a German municipality", "for water
+projects", "without co-financing". The conditions found in the question filter the entries on their structured
+facts (meta.yaml); semantic search then orders what is left, and the reply lists them briefly, each with its source.
+"""
+
+from __future__ import annotations
+
+import re
+
+from babel import Locale
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.numbers import format_currency, format_percent
+
+from bot.answering import first_sentence, quote_for, source_block, citation
+from bot.gazetteer import Filters
+from bot.i18n import N_, _
+from bot.reply import Block, Button, Reply
+from retrieval.knowledge import EU_MEMBER_STATES, Entry
+from retrieval.lexical import fold
+from retrieval.search import Searcher
+
+MAX_LISTED = 6
+LISTED_KINDS = frozenset({"funding", "partnership"})
+_INTENT = re.compile(
+    r"(?<!\w)(program|програм|fund|фонд|фінанс|financ|finanz|grant|грант|förder|forder|money|грош|кошт|apply|подава|"
+    r"подати|eligib|dotac|dofinans|subvenc|support|підтрим|wsparc|unterstütz|unterstutz|can we get|що можемо|"
+    r"можемо отримати|куди|ayuda|aide|sostegn|finanțare|finantare|financování|dotaci)",
+)
+OBLAST_NAMES = {
+    "vinnytsia": ("Vinnytsia oblast", "Вінницька область"), "volyn": ("Volyn oblast", "Волинська область"),
+    "dnipropetrovsk": ("Dnipropetrovsk oblast", "Дніпропетровська область"),
+    "donetsk": ("Donetsk oblast", "Донецька область"), "zhytomyr": ("Zhytomyr oblast", "Житомирська область"),
+    "zakarpattia": ("Zakarpattia oblast", "Закарпатська область"),
+    "zaporizhzhia": ("Zaporizhzhia oblast", "Запорізька область"),
+    "ivano-frankivsk": ("Ivano-Frankivsk oblast", "Івано-Франківська область"),
+    "kyiv": ("Kyiv oblast", "Київська область"), "kirovohrad": ("Kirovohrad oblast", "Кіровоградська область"),
+    "luhansk": ("Luhansk oblast", "Луганська область"), "lviv": ("Lviv oblast", "Львівська область"),
+    "mykolaiv": ("Mykolaiv oblast", "Миколаївська область"), "odesa": ("Odesa oblast", "Одеська область"),
+    "poltava": ("Poltava oblast", "Полтавська область"), "rivne": ("Rivne oblast", "Рівненська область"),
+    "sumy": ("Sumy oblast", "Сумська область"), "ternopil": ("Ternopil oblast", "Тернопільська область"),
+    "kharkiv": ("Kharkiv oblast", "Харківська область"), "kherson": ("Kherson oblast", "Херсонська область"),
+    "khmelnytskyi": ("Khmelnytskyi oblast", "Хмельницька область"),
+    "cherkasy": ("Cherkasy oblast", "Черкаська область"), "chernivtsi": ("Chernivtsi oblast", "Чернівецька область"),
+    "chernihiv": ("Chernihiv oblast", "Чернігівська область"), "kyiv-city": ("Kyiv", "Київ"),
+    "crimea": ("Crimea", "Крим"),
+}
+SECTOR_LABELS = {
+    "water": N_("water and sanitation"), "energy": N_("energy and heating"), "renewables": N_("renewable energy"),
+    "waste": N_("waste"), "health": N_("health"), "education": N_("education"), "social": N_("social services"),
+    "economy": N_("local economy"), "climate": N_("climate"), "environment": N_("environment"),
+    "housing": N_("housing"), "transport": N_("transport"), "culture": N_("culture"), "tourism": N_("tourism"),
+    "youth": N_("youth"), "idp-integration": N_("integration of displaced people"),
+    "civil-protection": N_("civil protection"),
+}
+
+
+def is_eligibility_question(question: str, filters: Filters, named: bool) -> bool:
+    """A question that asks what one may apply for under conditions, rather than about one named programme."""
+    if named or not filters:
+        return False
+    only_ukraine = filters.countries == ("UA",) and not (filters.oblasts or filters.sectors or filters.no_cofinancing)
+    return not only_ukraine and bool(_INTENT.search(fold(question)))
+
+
+def eligible(entry: Entry, filters: Filters) -> bool:
+    meta = entry.meta
+    if meta.kind not in LISTED_KINDS:
+        return False
+    countries = set(meta.eligibility.countries)
+    eu_side = [c for c in filters.countries if c in EU_MEMBER_STATES]
+    if eu_side:
+        if countries and not (countries & set(eu_side) or "EU" in countries):
+            return False
+    elif filters.oblasts or "UA" in filters.countries:
+        if countries and "UA" not in countries:
+            return False
+        regional = set(meta.eligibility.ua_oblasts)
+        if filters.oblasts and regional and not regional & set(filters.oblasts):
+            return False
+    if filters.sectors and not set(meta.sectors) & set(filters.sectors):
+        return False
+    if filters.no_cofinancing:
+        funding = meta.funding
+        if funding is None or not (funding.own_contribution_min == 0 or funding.max_cofinancing_rate == 1):
+            return False
+    return True
+
+
+def condition_labels(filters: Filters, lang: str) -> list[str]:
+    labels = [OBLAST_NAMES[o][1 if lang == "uk" else 0] for o in filters.oblasts]
+    territories = Locale.parse(lang).territories
+    labels += [territories.get(c, c) for c in filters.countries if c != "UA" or not filters.oblasts]
+    labels += [_(SECTOR_LABELS[s]) for s in filters.sectors if s in SECTOR_LABELS]
+    if filters.no_cofinancing:
+        labels.append(_("no own contribution"))
+    return labels
+
+
+def euros(amount: float, lang: str) -> str:
+    """€250,000 / 250.000 € / 250 000 €: the locale's currency pattern without cents."""
+    pattern = Locale.parse(lang).currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
+    return format_currency(amount, "EUR", format=pattern, locale=lang, currency_digits=False)
+
+
+def key_facts(entry: Entry, lang: str) -> str | None:
+    """Amount and co-financing of an entry, with the date they were verified."""
+    funding = entry.meta.funding
+    if funding is None:
+        return None
+    facts = []
+    if funding.amount_max_eur:
+        amount = euros(funding.amount_max_eur, lang)
+        facts.append(_("up to {amount} per project").format(amount=amount))
+    if funding.own_contribution_min == 0:
+        facts.append(_("no own contribution required"))
+    elif funding.max_cofinancing_rate:
+        facts.append(_("covers up to {rate} of costs").format(
+            rate=format_percent(funding.max_cofinancing_rate, locale=lang)))
+    if not facts:
+        return None
+    date = format_date(entry.meta.verified, format="medium", locale=lang)
+    return _("{facts} (as verified on {date})").format(facts=format_list(facts, style="unit", locale=lang), date=date)
+
+
+def eligibility_reply(
+    question: str, filters: Filters, searcher: Searcher, lang: str, question_id: int | None
+) -> Reply:
+    entries = searcher.entries
+    allowed = {entry_id for entry_id, entry in entries.items() if eligible(entry, filters)}
+    conditions = format_list(condition_labels(filters, lang), locale=lang)
+    if not allowed:
+        buttons = ((Button(_("Ask the secretariat"), f"handoff:{question_id}"),),) if question_id else ()
+        return Reply(lang, (Block("text", _("No programme in my knowledge base matches all of these conditions: "
+                                            "{conditions}.").format(conditions=conditions)),),
+                     abstained=True, buttons=buttons, question_id=question_id)
+    result = searcher.search(question, lang=lang, k=MAX_LISTED, allowed=allowed)
+    blocks = [Block("title", _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions))]
+    listed = [entries[hit.entry_id] for hit in result.hits]
+    for entry in listed:
+        summary = quote_for(entry, 0, lang)
+        blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))
+        facts = key_facts(entry, lang)
+        if facts:
+            blocks.append(Block("note", facts))
+    if len(allowed) > len(listed):
+        blocks.append(Block("text", _("Ask about any of them by name for details.")))
+    blocks.extend(source_block(entry, lang) for entry in listed)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if question_id is not None:
+        buttons = ((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:down:{question_id}")),)
+    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in listed), buttons, question_id=question_id)

@@ -1,0 +1,164 @@
+"""Recognize oblasts, countries, sectors and "without co-financing" in a question, in the languages of our users.
+
+Place names come in many spellings and cases ("Львівщина", "Львівської області", "Lviv", "Lwów", "Lemberg"), so
+each is a list of word beginnings matched on folded text (lowercase, no diacritics) at a word boundary. Risky
+beginnings are written out as whole words (Ukrainian "суми" also means "amounts", so Sumy needs "сумськ").
+Country names come from CLDR (Babel) in every supported language, plus the adjectives people use
+("німецька громада", "polska gmina", "a German municipality").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+
+from retrieval.knowledge import EU_MEMBER_STATES
+from retrieval.lexical import fold
+
+# word beginnings; a trailing "$" means the whole word
+OBLASTS: dict[str, tuple[str, ...]] = {
+    "vinnytsia": ("вінниц", "винниц", "vinnyts", "vinnits", "winnic", "winnyz"),
+    "volyn": ("волин", "волын", "volyn", "wolyn", "wolhyn"),
+    "dnipropetrovsk": ("дніпропетров", "днепропетров", "дніпровськ", "дніпро$", "dnipropetrovsk", "dnipro$",
+                       "dniepropietrowsk", "dnipropetrowsk"),
+    "donetsk": ("донецьк", "донецк", "донеччин", "donetsk", "donezk", "donieck", "donbas", "донбас"),
+    "zhytomyr": ("житомир", "zhytomyr", "zytomierz", "schytomyr", "zhitomir"),
+    "zakarpattia": ("закарпат", "zakarpat", "transcarpath", "zakarpac", "transkarpat", "uzhhorod", "ужгород"),
+    "zaporizhzhia": ("запоріж", "запорож", "zaporizh", "zaporoz", "saporisch", "zaporizhzh"),
+    "ivano-frankivsk": ("івано-франків", "франківщ", "прикарпат", "ивано-франков", "ivano-frankivsk",
+                        "iwano-frankiwsk", "iwano-frankowsk", "ivano-frankovsk"),
+    "kyiv": ("київщин", "київськ", "киевск", "kyiv oblast", "kyiv region", "kiewer", "obwod kijowski"),
+    "kirovohrad": ("кіровоград", "кировоград", "кропивниц", "kirovohrad", "kropyvnyts", "kirowohrad"),
+    "luhansk": ("луганськ", "луганщин", "луганск", "luhansk", "lugansk", "luhanska", "lugansk"),
+    "lviv": ("львів", "львов", "lviv", "lwow", "lemberg", "lvov", "lwiw"),
+    "mykolaiv": ("миколаїв", "николаев", "mykolaiv", "mikolajow", "nikolaev", "mykolajiw"),
+    "odesa": ("одес", "odes", "odess"),
+    "poltava": ("полтав", "poltav", "poltaw"),
+    "rivne": ("рівне$", "рівного$", "рівненськ", "рівненщин", "ровно$", "rivne", "rowne", "riwne"),
+    "sumy": ("сумськ", "сумщин", "sumy$", "сумы$"),
+    "ternopil": ("тернопіл", "тернопол", "ternopil", "tarnopol", "ternopol"),
+    "kharkiv": ("харків", "харьков", "kharkiv", "charkiw", "charkow", "kharkov", "charkiv"),
+    "kherson": ("херсон", "kherson", "cherson"),
+    "khmelnytskyi": ("хмельниц", "khmelnyts", "chmielnick", "chmelnyzk", "khmelnits"),
+    "cherkasy": ("черкас", "cherkas", "czerkas", "tscherkas"),
+    "chernivtsi": ("чернівец", "чернівц", "черновц", "буковин", "chernivts", "czerniowc", "czernowitz", "bukovyn",
+                   "bukowin", "cernauti"),
+    "chernihiv": ("чернігів", "чернігов", "чернигов", "chernihiv", "czernihow", "tschernihiw", "chernigov"),
+    "kyiv-city": ("київ$", "києві$", "києва$", "киев$", "kyiv$", "kiew$", "kijow$", "kiev$"),
+    "crimea": ("крим$", "криму$", "кримськ", "crimea", "krym", "krim$"),
+}
+
+# adjectives and demonyms that name a country without its CLDR name ("a German town", "польська гміна")
+COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
+    "DE": ("german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman"),
+    "PL": ("polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
+    "FR": ("french", "französisch", "французьк", "francusk", "françai", "frances"),
+    "IT": ("italian", "italienisch", "італійськ", "włosk", "italien"),
+    "ES": ("spanish", "spanisch", "іспанськ", "hiszpańsk", "espagnol", "español"),
+    "SE": ("swedish", "schwedisch", "шведськ", "szwedzk", "suédois", "sueco"),
+    "NL": ("dutch", "niederländisch", "нідерландськ", "голландськ", "holendersk", "néerlandais"),
+    "AT": ("austrian", "österreichisch", "австрійськ", "austriack", "autrichien"),
+    "CZ": ("czech", "tschechisch", "чеськ", "czesk", "tchèque", "česk"),
+    "SK": ("slovak", "slowakisch", "словацьк", "słowack", "slovaque", "slovensk"),
+    "HU": ("hungarian", "ungarisch", "угорськ", "węgiersk", "hongrois", "magyar"),
+    "RO": ("romanian", "rumänisch", "румунськ", "rumuńsk", "roumain", "românesc", "romanesc"),
+    "LT": ("lithuanian", "litauisch", "литовськ", "litewsk", "lituanien"),
+    "LV": ("latvian", "lettisch", "латвійськ", "łotewsk", "letton"),
+    "EE": ("estonian", "estnisch", "естонськ", "estońsk", "estonien"),
+    "DK": ("danish", "dänisch", "данськ", "duńsk", "danois"),
+    "FI": ("finnish", "finnisch", "фінськ", "fińsk", "finlandais"),
+    "BG": ("bulgarian", "bulgarisch", "болгарськ", "bułgarsk", "bulgare"),
+    "GR": ("greek", "griechisch", "грецьк", "greck", "grec"),
+    "PT": ("portuguese", "portugiesisch", "португальськ", "portugalsk", "portugais"),
+    "IE": ("irish", "irisch", "ірландськ", "irlandzk", "irlandais"),
+    "BE": ("belgian", "belgisch", "бельгійськ", "belgijsk", "belge"),
+    "HR": ("croatian", "kroatisch", "хорватськ", "chorwack", "croate"),
+    "SI": ("slovenian", "slowenisch", "словенськ", "słoweńsk", "slovène"),
+    "UA": ("ukrainian", "ukrainisch", "українськ", "ukraińsk", "ukrainien", "ucrain", "hromad", "громад"),
+}
+
+SECTOR_WORDS: dict[str, tuple[str, ...]] = {
+    "water": ("water", "вода$", "води$", "воду$", "водою$", "водопостач", "водовідвед", "водоканал", "каналіз", "wasser", "abwasser", "wodoc", "wodn",
+              "kanaliz", "eau$", "agua", "acqua", "sewage", "sanitation", "питн"),
+    "energy": ("energ", "енерг", "heating", "тепл", "heiz", "ogrzew", "cieplo", "chauffage", "электр"),
+    "renewables": ("renewable", "solar", "сонячн", "відновлюван", "erneuerbar", "odnawial", "fotowolt", "wind"),
+    "waste": ("waste", "відход", "сміт", "abfall", "odpad", "déchet", "dechet", "rifiut", "residuo"),
+    "health": ("health", "hospital", "здоров", "лікарн", "медич", "gesundheit", "krankenh", "zdrowi", "szpital",
+               "santé", "sante", "ospedal", "salud"),
+    "education": ("educat", "school", "освіт", "школ", "bildung", "schul", "eduk", "szkoł", "szkol", "école",
+                  "ecole", "scuol", "escuel"),
+    "social": ("social", "соціальн", "sozial", "społ", "spolecz"),
+    "economy": ("econom", "business", "sme", "економ", "бізнес", "підприєм", "wirtschaft", "unternehm",
+                "gospodar", "przedsięb", "przedsieb"),
+    "climate": ("climat", "клімат", "klima"),
+    "environment": ("environment", "довкілл", "екологі", "umwelt", "środowisk", "srodowisk"),
+    "housing": ("housing", "житл", "wohn", "mieszkan", "logement"),
+    "transport": ("transport", "дорог", "roads", "straße", "drog"),
+    "culture": ("cultur", "культур", "kultur"),
+    "tourism": ("touris", "туризм", "turyst", "turism"),
+    "youth": ("youth", "молод", "jugend", "młodzież", "mlodziez", "jeunes"),
+    "idp-integration": ("idp", "впо", "переселен", "displaced", "flüchtling", "fluchtling", "uchodźc", "uchodzc",
+                        "refugee", "geflüchtet", "gefluchtet"),
+    "civil-protection": ("civil protection", "цивільн захист", "bevölkerungsschutz", "obrona cywil", "укрит",
+                         "shelter"),
+}
+
+NO_COFINANCING = (
+    "without co-financing", "without cofinancing", "no co-financing", "no cofinancing", "without own contribution",
+    "no own contribution", "без співфінансування", "без власного внеску", "без внеску", "без софінансування",
+    "ohne eigenanteil", "ohne kofinanzierung", "ohne eigenmittel", "bez wkładu własnego", "bez wkladu wlasnego",
+    "bez współfinansowania", "bez wspolfinansowania", "sans cofinancement", "senza cofinanziamento",
+    "sin cofinanciación", "sin cofinanciacion", "100%", "100 %",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    oblasts: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    no_cofinancing: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.oblasts or self.countries or self.sectors or self.no_cofinancing)
+
+
+def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
+    parts = []
+    for stem in stems:
+        whole = stem.endswith("$")
+        body = re.escape(fold(stem.rstrip("$")))
+        parts.append(rf"(?<!\w){body}(?!\w)" if whole else rf"(?<!\w){body}")
+    return re.compile("|".join(parts))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
+    oblasts = {key: _pattern(stems) for key, stems in OBLASTS.items()}
+    countries: dict[str, list[str]] = {code: list(COUNTRY_WORDS.get(code, ())) for code in (*EU_MEMBER_STATES, "UA")}
+    for lang in ("en", "uk", "de", "pl", "fr", "es", "it", "nl", "pt", "ro", "cs", "sk", "hu", "lt", "sv"):
+        territories = Locale.parse(lang).territories
+        for code in countries:
+            name = territories.get(code)
+            if name:
+                stem = fold(name)
+                countries[code].append(stem[: max(4, len(stem) - 2)] if len(stem) > 5 else stem + "$")
+    country_patterns = {code: _pattern(tuple(dict.fromkeys(words))) for code, words in countries.items()}
+    sectors = {key: _pattern(stems) for key, stems in SECTOR_WORDS.items()}
+    return oblasts, country_patterns, sectors
+
+
+def find_filters(question: str) -> Filters:
+    """Every oblast, country, sector and co-financing condition the question names."""
+    text = fold(question)
+    oblast_patterns, country_patterns, sector_patterns = _patterns()
+    oblasts = tuple(key for key, pattern in oblast_patterns.items() if pattern.search(text))
+    if "kyiv" in oblasts and "kyiv-city" in oblasts:
+        oblasts = tuple(o for o in oblasts if o != "kyiv-city")
+    countries = tuple(code for code, pattern in country_patterns.items() if pattern.search(text))
+    sectors = tuple(key for key, pattern in sector_patterns.items() if pattern.search(text))
+    no_cofinancing = any(fold(phrase) in text for phrase in NO_COFINANCING)
+    return Filters(oblasts, countries, sectors, no_cofinancing)
