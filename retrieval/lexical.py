@@ -59,6 +59,8 @@ class NameMatcher:
     def __init__(self, names_by_entry: dict[str, Iterable[str]]) -> None:
         self._exact: list[tuple[str, str]] = []
         self._folded: list[tuple[tuple[str, ...], str]] = []
+        names_by_entry = {entry_id: list(names) for entry_id, names in names_by_entry.items()}
+        tokens_of = {entry_id: [tuple(words(n)) for n in names] for entry_id, names in names_by_entry.items()}
         for entry_id, names in names_by_entry.items():
             for name in names:
                 tokens = tuple(words(name))
@@ -66,10 +68,21 @@ class NameMatcher:
                     continue
                 if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
                     continue
+                if self._shared(tokens, entry_id, tokens_of):
+                    continue  # "Interreg" names five programmes: not an exact name of any one of them
                 if len(tokens) == 1 and name.isupper() and len(name) <= 4:
                     self._exact.append((name, entry_id))
                 else:
                     self._folded.append((tokens, entry_id))
+
+    @staticmethod
+    def _shared(tokens: tuple[str, ...], owner: str, tokens_of: dict[str, list[tuple[str, ...]]]) -> bool:
+        n = len(tokens)
+        return any(
+            other != owner and any(name[i : i + n] == tokens for i in range(len(name) - n + 1))
+            for other, names in tokens_of.items()
+            for name in names
+        )
 
     def matches(self, query: str) -> set[str]:
         raw = set(_WORD.findall(query))
