@@ -134,9 +134,12 @@ def eligibility_reply(
         return Reply(lang, (Block("text", _("No programme in my knowledge base matches all of these conditions: "
                                             "{conditions}.").format(conditions=conditions)),),
                      abstained=True, buttons=buttons, question_id=question_id)
-    result = searcher.search(question, lang=lang, k=MAX_LISTED, allowed=allowed)
+    result = searcher.search(question, lang=lang, k=len(allowed), allowed=allowed)
+    # A programme written for the named oblast comes before nationwide ones, whatever the semantic order.
+    hits = sorted(result.hits, key=lambda h: not set(entries[h.entry_id].meta.eligibility.ua_oblasts) & set(
+        filters.oblasts))[:MAX_LISTED]
     blocks = [Block("title", _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions))]
-    listed = [entries[hit.entry_id] for hit in result.hits]
+    listed = [entries[hit.entry_id] for hit in hits]
     for entry in listed:
         summary = quote_for(entry, 0, lang)
         blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))

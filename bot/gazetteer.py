@@ -35,7 +35,7 @@ OBLASTS: dict[str, tuple[str, ...]] = {
     "luhansk": ("луганськ", "луганщин", "луганск", "luhansk", "lugansk", "luhanska", "lugansk"),
     "lviv": ("львів", "львов", "lviv", "lwow", "lemberg", "lvov", "lwiw"),
     "mykolaiv": ("миколаїв", "николаев", "mykolaiv", "mikolajow", "nikolaev", "mykolajiw"),
-    "odesa": ("одес", "odes", "odess"),
+    "odesa": ("одес", "одещин", "odes", "odess"),
     "poltava": ("полтав", "poltav", "poltaw"),
     "rivne": ("рівне$", "рівного$", "рівненськ", "рівненщин", "ровно$", "rivne", "rowne", "riwne"),
     "sumy": ("сумськ", "сумщин", "sumy$", "сумы$"),

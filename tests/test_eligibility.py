@@ -1,0 +1,66 @@
+"""Eligibility questions: conditions recognized in many spellings, entries filtered on their structured facts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.eligibility import eligible
+from bot.gazetteer import find_filters
+
+
+@pytest.mark.parametrize(
+    ("question", "oblast"),
+    [("Програми для громади у Львівській області", "lviv"), ("Львівщина, водопостачання", "lviv"),
+     ("programy dla gminy ze Lwowa", "lviv"), ("hromada near Lviv", "lviv"), ("Lwów", "lviv"),
+     ("громада на Закарпатті", "zakarpattia"), ("Czerniowce", "chernivtsi"), ("Одещина", "odesa"),
+     ("Сумська громада", "sumy")],
+)
+def test_oblasts_in_many_spellings(question, oblast):
+    assert oblast in find_filters(question).oblasts
+
+
+def test_amounts_are_not_sumy():
+    assert find_filters("Які суми грантів?").oblasts == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "country"),
+    [("for a German municipality", "DE"), ("німецька громада", "DE"), ("polska gmina", "PL"),
+     ("eine Gemeinde in Österreich", "AT"), ("une commune française", "FR")],
+)
+def test_countries_and_adjectives(question, country):
+    assert country in find_filters(question).countries
+
+
+def test_regional_programmes_follow_their_oblasts(runtime):
+    entries = {e.id: e for e in runtime.entries}
+    lviv = find_filters("програми для громади Львівської області")
+    odesa = find_filters("програми для громади Одеської області")
+    assert eligible(entries["interreg-next-pl-ua"], lviv) and not eligible(entries["interreg-next-pl-ua"], odesa)
+    assert eligible(entries["interreg-next-ro-ua"], odesa) and not eligible(entries["interreg-next-ro-ua"], lviv)
+    german = find_filters("funding for a German municipality")
+    assert eligible(entries["nakopa"], german) and not eligible(entries["interreg-next-pl-ua"], german)
+
+
+def test_eligibility_question_lists_only_matching_programmes(assistant, user):
+    reply = assistant.handle_text(user, "Які програми фінансування є для громади Львівської області?")
+    ids = [c.id for c in reply.citations]
+    assert reply.language == "uk" and len(ids) >= 2
+    assert "interreg-next-pl-ua" in ids
+    assert not {"interreg-next-ro-ua", "interreg-next-huskroua", "nakopa"} & set(ids)
+    assert "Львівська область" in reply.plain_text()
+
+
+def test_without_cofinancing_lists_only_full_funding(assistant, runtime):
+    reply = assistant.ask("Which programmes fund projects without co-financing?")
+    entries = {e.id: e for e in runtime.entries}
+    for c in reply.citations:
+        funding = entries[c.id].meta.funding
+        assert funding.own_contribution_min == 0 or funding.max_cofinancing_rate == 1
+
+
+def test_follow_up_question_stays_on_topic(assistant, user):
+    first = assistant.handle_text(user, "Who can apply to NAKOPA?")
+    follow = assistant.handle_text(user, "and what is the co-financing?")
+    assert first.citations[0].id == follow.citations[0].id == "nakopa"
+    assert "10%" in follow.plain_text()
