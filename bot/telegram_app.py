@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlparse
 
 from telegram import (
+    Bot,
     BotCommand,
     InaccessibleMessage,
     LinkPreviewOptions,
@@ -328,11 +329,22 @@ def warm_up(runtime: Runtime) -> None:
     runtime.assistant.searcher.search("warm-up", lang="en")
 
 
+async def check_token(settings: Settings) -> None:
+    """One getMe before starting, so that a rejected token is a clear message rather than a logged traceback
+    (PTB's start-up retry loop logs the exception, and its message contains the token)."""
+    urls = {}
+    if settings.telegram_base_url:
+        urls = dict(zip(("base_url", "base_file_url"), api_urls(settings.telegram_base_url)))
+    async with Bot(settings.telegram_token or "", **urls):
+        pass  # initialize() calls getMe
+
+
 def run_bot(runtime: Runtime) -> int:
     """Run until stopped: long polling, or a webhook when WEBHOOK_URL is set. Returns the process exit code."""
     settings = runtime.settings
     app = build_application(runtime, settings)
     try:
+        asyncio.run(check_token(settings))
         if settings.webhook_url:
             if not settings.webhook_secret:
                 log.warning("WEBHOOK_SECRET is not set: anyone who finds the webhook URL can send fake updates")

@@ -260,10 +260,11 @@ class FakeBotApi:
         self.stop()
 
     # switches ------------------------------------------------------------------------------------------------
-    def fail_next(self, method: str, status: int = 429, retry_after: int = 1) -> None:
-        """Answer the next call of `method` with an error (429 carries retry_after, like flood control)."""
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, description: str = "") -> None:
+        """Answer the next call of `method` with an error: 429 carries retry_after, like flood control; other
+        statuses carry `description` (e.g. 400 "message can't be edited")."""
         with self._lock:
-            self._failures.setdefault(method.lower(), []).append((status, retry_after))
+            self._failures.setdefault(method.lower(), []).append((status, retry_after, description))
 
     # HTTP ----------------------------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
@@ -275,11 +276,12 @@ class FakeBotApi:
             failures = self._failures.get(method.lower())
             failure = failures.pop(0) if failures else None
         if failure:
-            status, retry_after = failure
+            status, retry_after, description = failure
             if status == 429:
                 return self._error(method, 429, f"Too Many Requests: retry after {retry_after}",
                                    {"retry_after": retry_after})
-            return self._error(method, status, "Injected failure")
+            prefix = {400: "Bad Request: ", 403: "Forbidden: "}.get(status, "")
+            return self._error(method, status, prefix + (description or "injected failure"))
         handler = getattr(self, f"_api_{method.lower()}", None)
         if handler is None:
             return self._error(method, 404, "Not Found")
