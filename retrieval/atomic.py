@@ -1,0 +1,26 @@
+"""Write a folder so that readers see either the old one or the complete new one, never a half-written one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing_folder(target: Path, prefix: str = ".tmp-") -> Iterator[Path]:
+    """Yield an empty folder beside `target`; on success it replaces `target`, on error it is removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        yield workdir
+        workdir.chmod(0o755)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(workdir, target)
+    finally:
+        if workdir.exists():
+            shutil.rmtree(workdir, ignore_errors=True)
