@@ -5,7 +5,10 @@ sustained replies per second, p50/p95 time from the update being queued to its r
 updates (no reply within the timeout). Two flood-control settings: Telegram's broadcast limit (30 messages/s, what
 production runs with) and none (what the adapter and the core can do on this machine).
 
-    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300]
+    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300] [--stub-core]
+
+`--stub-core` answers every question with a fixed reply instead of searching: the adapter's own ceiling (PTB,
+HTTP, rendering; the fake server shares this process's CPU, so real numbers are somewhat better).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
+from bot.reply import Block, Button, Reply  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.telegram_app import ALLOWED_UPDATES, build_application  # noqa: E402
 from retrieval.evaluation import load_questions  # noqa: E402
@@ -50,13 +53,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run_once(searcher, users: int, overall_max_rate: float, timeout: float, questions) -> Result:
+def stub_answer(user, text: str) -> Reply:
+    return Reply("en", (Block("title", "Stub"), Block("quote", text[:200]),
+                        Block("source", "Source", url="https://example.org/")),
+                 buttons=((Button("👍", "fb:up:1"), Button("👎", "fb:down:1")),))
+
+
+async def run_once(searcher, users: int, overall_max_rate: float, timeout: float, questions,
+                   stub: bool = False) -> Result:
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
         settings = dataclasses.replace(Settings.from_env(), db_path=Path(tmp) / "bot.sqlite3",
                                        telegram_token=fake.token, telegram_base_url=fake.base_url,
                                        rate_limit_per_minute=0)
         runtime = Runtime(settings, progress=None)
         runtime.entries, runtime.searcher = searcher.entries, searcher
+        if stub:
+            runtime.assistant.handle_text = stub_answer
         app = build_application(runtime, settings, overall_max_rate=overall_max_rate)
         async with app:
             await app.post_init(app)
@@ -87,16 +99,17 @@ async def run_once(searcher, users: int, overall_max_rate: float, timeout: float
                   percentile(latencies, 0.50), percentile(latencies, 0.95), users - len(answered))
 
 
-async def main_async(user_counts: list[int], timeout: float) -> None:
+async def main_async(user_counts: list[int], timeout: float, stub: bool) -> None:
     runtime = Runtime(Settings.from_env(), progress=None)
     searcher = runtime.searcher
     searcher.search("warm-up", lang="en")
     questions = load_questions(QUESTIONS)
-    print(f"{len(questions)} distinct questions; {len(searcher.entries)} entries")
+    print(f"{len(questions)} distinct questions; {len(searcher.entries)} entries"
+          + ("; STUB core (fixed replies)" if stub else ""))
     print(f"{'users':>6} {'flood limit':>16} {'seconds':>8} {'replies/s':>10} {'p50 s':>7} {'p95 s':>7} {'lost':>5}")
     for overall in (0, 30):
         for users in user_counts:
-            r = await run_once(searcher, users, overall, timeout, questions)
+            r = await run_once(searcher, users, overall, timeout, questions, stub)
             print(f"{r.users:>6} {r.flood_limit:>16} {r.seconds:>8.2f} {r.per_second:>10.1f} {r.p50:>7.2f} "
                   f"{r.p95:>7.2f} {r.lost:>5}", flush=True)
 
@@ -105,9 +118,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="50,500", help="comma-separated numbers of concurrent users")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for all replies")
+    parser.add_argument("--stub-core", action="store_true", help="fixed replies: measure the adapter alone")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout))
+        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout, args.stub_core))
 
 
 if __name__ == "__main__":

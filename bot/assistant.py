@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from bot.answering import compose_answer
 from bot.eligibility import eligibility_reply, is_eligibility_question
@@ -101,25 +103,29 @@ class Assistant:
         problem = input_problem(cleaned, lang)
         if problem is not None:
             return problem
-        filters = find_filters(cleaned.text)
-        named = bool(self.searcher.named_entries(cleaned.text))
-        if is_eligibility_question(cleaned.text, filters, named):
-            question_id = self.store.record_question(user.id, cleaned.text, lang, False, [], 1.0)
-            reply = eligibility_reply(cleaned.text, filters, self.searcher, lang, question_id)
+        reply = self._search_and_answer(user, cleaned.text, lang)
+        if cleaned.truncated:
+            note = Block("note", _("Your message was very long, so I answered its first part only."))
+            reply = replace(reply, blocks=(note, *reply.blocks))
+        return reply
+
+    def _search_and_answer(self, user: UserRef, text: str, lang: str) -> Reply:
+        filters = find_filters(text)
+        named = bool(self.searcher.named_entries(text))
+        if is_eligibility_question(text, filters, named):
+            question_id = self.store.record_question(user.id, text, lang, False, [], 1.0)
+            reply = eligibility_reply(text, filters, self.searcher, lang, question_id)
             self._remember_topic(user, [c.id for c in reply.citations])
             return reply
-        result = self.searcher.search(cleaned.text, lang=lang)
+        vector = self.searcher.embed_queries([text])[0]
+        result = self.searcher.search_with_vector(text, vector, lang=lang)
         if not named:
-            result = self._follow_up(user, cleaned.text, lang, result)
+            result = self._follow_up(user, text, vector, lang, result)
         question_id = self.store.record_question(
-            user.id, cleaned.text, lang, result.abstained, [h.entry_id for h in result.hits[:3]], result.best_cosine
+            user.id, text, lang, result.abstained, [h.entry_id for h in result.hits[:3]], result.best_cosine
         )
         reply = compose_answer(result, self.entries, lang, question_id)
         self._remember_topic(user, [c.id for c in reply.citations[:1]])
-        if cleaned.truncated:
-            note = Block("note", _("Your message was very long, so I answered its first part only."))
-            reply = Reply(reply.language, (note, *reply.blocks), reply.citations, reply.buttons, reply.abstained,
-                          reply.question_id)
         return reply
 
     def _remember_topic(self, user: UserRef, entry_ids: list[str]) -> None:
@@ -127,7 +133,9 @@ class Assistant:
         data = {**data, "topic": entry_ids, "topic_at": time.time()}
         self.store.save_conversation(user.id, state, data)
 
-    def _follow_up(self, user: UserRef, question: str, lang: str, result: SearchResult) -> SearchResult:
+    def _follow_up(
+        self, user: UserRef, question: str, vector: np.ndarray, lang: str, result: SearchResult
+    ) -> SearchResult:
         """"And what is the co-financing?" after a question about NAKOPA: answer about NAKOPA.
 
         A short question that names no programme is read against the previous topic when that topic answers it
@@ -139,7 +147,7 @@ class Assistant:
             return result
         if len(question.split()) > FOLLOW_UP_MAX_WORDS or (result.hits and result.hits[0].entry_id in topic):
             return result
-        on_topic = self.searcher.search(question, lang=lang, allowed=topic)
+        on_topic = self.searcher.search_with_vector(question, vector, lang=lang, allowed=topic)
         cue = bool(FOLLOW_UP_CUE.match(question))
         margin = FOLLOW_UP_CUE_MARGIN if cue else FOLLOW_UP_MARGIN
         floor = ABSTAIN_BELOW - (0.06 if cue else 0.03)

@@ -22,7 +22,6 @@ from urllib.parse import urlparse
 from telegram import (
     Bot,
     BotCommand,
-    InaccessibleMessage,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -60,6 +59,7 @@ FLOOD_RETRIES = 3  # RetryAfter answers respected before a send gives up
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources; a page preview would bury the answer
 
 COMMAND_DESCRIPTIONS = {
+    # I18N: descriptions in Telegram's command menu, next to /start, /help, /language, /ask and /forget_me.
     "start": N_("Welcome and what I can do"),
     "help": N_("How to ask, with examples"),
     "language": N_("Choose the language of my replies"),
@@ -212,13 +212,14 @@ class TelegramBot:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: acknowledge it, let the core act, then show the result in place or as a new message."""
         query = update.callback_query
-        await query.answer()
+        with contextlib.suppress(BadRequest):  # a press queued while the bot was down is too old to answer
+            await query.answer()
         user = user_ref(query.from_user, self.settings)
         reply = await asyncio.to_thread(self.assistant.handle_action, user, query.data or "")
         parts = render(reply)
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
-        if isinstance(message, Message) and not isinstance(message, InaccessibleMessage) and parts:
+        if isinstance(message, Message) and parts:  # not an InaccessibleMessage (too old) or missing
             if cites_sources(message):
                 # Keep the answer, take its buttons away (they were used), and reply below it.
                 with contextlib.suppress(BadRequest):
