@@ -109,16 +109,20 @@ class Assistant:
             reply = replace(reply, blocks=(note, *reply.blocks))
         return reply
 
-    def _search_and_answer(self, user: UserRef, text: str, lang: str) -> Reply:
+    def _search_and_answer(self, user: UserRef | None, text: str, lang: str) -> Reply:
+        """Eligibility list or cited answer. Without a user (command line) nothing is stored and no buttons appear."""
         filters = find_filters(text)
         named = bool(self.searcher.named_entries(text))
         if is_eligibility_question(text, filters, named):
-            question_id = self.store.record_question(user.id, text, lang, False, [], 1.0)
+            question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
             reply = eligibility_reply(text, filters, self.searcher, lang, question_id)
-            self._remember_topic(user, [c.id for c in reply.citations])
+            if user:
+                self._remember_topic(user, [c.id for c in reply.citations])
             return reply
         vector = self.searcher.embed_queries([text])[0]
         result = self.searcher.search_with_vector(text, vector, lang=lang)
+        if user is None:
+            return compose_answer(result, self.entries, lang)
         if not named:
             result = self._follow_up(user, text, vector, lang, result)
         question_id = self.store.record_question(
@@ -168,10 +172,7 @@ class Assistant:
             problem = input_problem(cleaned, reply_lang)
             if problem is not None:
                 return Reply(reply_lang, problem.blocks, abstained=True)
-            filters = find_filters(cleaned.text)
-            if is_eligibility_question(cleaned.text, filters, bool(self.searcher.named_entries(cleaned.text))):
-                return eligibility_reply(cleaned.text, filters, self.searcher, reply_lang, None)
-            return compose_answer(self.searcher.search(cleaned.text, lang=reply_lang), self.entries, reply_lang)
+            return self._search_and_answer(None, cleaned.text, reply_lang)
 
     # commands ----------------------------------------------------------------------------------------------
     def handle_command(self, user: UserRef, name: str, args: str = "") -> Reply:
