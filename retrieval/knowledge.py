@@ -174,7 +174,11 @@ class Entry:
         return str(self.meta.sources[0].url)
 
     def title(self, lang: str) -> str:
-        return self.meta.title.get(lang) or self.meta.title["en"]
+        """The display title: meta.yaml's, else the language file's own `#` line, else English."""
+        if lang in self.meta.title:
+            return self.meta.title[lang]
+        document = self.documents.get(lang)
+        return document.title if document else self.meta.title["en"]
 
 
 def parse_markdown(text: str, path: Path) -> tuple[str, tuple[Section, ...]]:
@@ -241,6 +245,13 @@ def load_entry(folder: Path) -> Entry:
     missing = [lang for lang in REQUIRED_LANGUAGES if lang not in documents]
     if missing:
         raise KnowledgeError(f"{folder}: missing {', '.join(f'{m}.md' for m in missing)}")
+    expected = len(documents["en"].sections)
+    for lang, document in documents.items():
+        if len(document.sections) != expected:
+            raise KnowledgeError(
+                f"{folder / (lang + '.md')}: {len(document.sections)} sections, but en.md has {expected};"
+                " every language file has the same sections in the same order"
+            )
     return Entry(meta, documents)
 
 
