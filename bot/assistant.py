@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answering import compose_answer
-from bot.eligibility import eligibility_reply, is_eligibility_question
+from bot.eligibility import eligibility_reply, is_eligibility_question, place_fit
 from bot.gazetteer import find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
 from bot.language import detect_language
@@ -120,7 +120,8 @@ class Assistant:
                 self._remember_topic(user, [c.id for c in reply.citations])
             return reply
         vector = self.searcher.embed_queries([text])[0]
-        result = self.searcher.search_with_vector(text, vector, lang=lang)
+        preferred = place_fit(self.entries.values(), filters)
+        result = self.searcher.search_with_vector(text, vector, lang=lang, preferred=preferred)
         if user is None:
             return compose_answer(result, self.entries, lang)
         if not named:

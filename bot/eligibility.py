@@ -6,6 +6,7 @@ facts (meta.yaml); semantic search then orders what is left, and the reply lists
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from babel import Locale
 from babel.dates import format_date
@@ -87,6 +88,16 @@ def eligible(entry: Entry, filters: Filters) -> bool:
     return True
 
 
+def place_fit(entries: Iterable[Entry], filters: Filters) -> set[str]:
+    """Regional programmes covering an oblast the question names.
+
+    Only oblasts count: a named country is as often the partner's or the funder's ("a Polish programme", "we found
+    a partner in Germany") as the applicant's, so it says too little about which entry is meant.
+    """
+    oblasts = set(filters.oblasts)
+    return {entry.id for entry in entries if oblasts & set(entry.meta.eligibility.ua_oblasts)}
+
+
 def condition_labels(filters: Filters, lang: str) -> list[str]:
     labels = [OBLAST_NAMES[o][1 if lang == "uk" else 0] for o in filters.oblasts]
     territories = Locale.parse(lang).territories
@@ -120,7 +131,16 @@ def key_facts(entry: Entry, lang: str) -> str | None:
     if not facts:
         return None
     date = format_date(entry.meta.verified, format="medium", locale=lang)
-    return _("{facts} (as verified on {date})").format(facts=format_list(facts, style="unit", locale=lang), date=date)
+    return _("{facts} (as verified on {date})").format(facts=list_of(facts, lang), date=date)
+
+
+def list_of(items: list[str], lang: str) -> str:
+    """"a, b, c" in the language's own style. Babel's CLDR data lacks the three-or-more "unit" pattern for several
+    languages (de, es, cs, sv, ...), so those fall back to the standard list style."""
+    try:
+        return format_list(items, style="unit", locale=lang)
+    except KeyError:
+        return format_list(items, style="standard", locale=lang)
 
 
 def eligibility_reply(

@@ -53,8 +53,8 @@ OBLASTS: dict[str, tuple[str, ...]] = {
 
 # adjectives and demonyms that name a country without its CLDR name ("a German town", "польська гміна")
 COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
-    "DE": ("german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman"),
-    "PL": ("polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
+    "DE": ("німц", "немц", "german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman"),
+    "PL": ("поляк", "polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
     "FR": ("french", "französisch", "французьк", "francusk", "françai", "frances"),
     "IT": ("italian", "italienisch", "італійськ", "włosk", "italien"),
     "ES": ("spanish", "spanisch", "іспанськ", "hiszpańsk", "espagnol", "español"),
@@ -62,9 +62,9 @@ COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
     "NL": ("dutch", "niederländisch", "нідерландськ", "голландськ", "holendersk", "néerlandais"),
     "AT": ("austrian", "österreichisch", "австрійськ", "austriack", "autrichien"),
     "CZ": ("czech", "tschechisch", "чеськ", "czesk", "tchèque", "česk"),
-    "SK": ("slovak", "slowakisch", "словацьк", "słowack", "slovaque", "slovensk"),
-    "HU": ("hungarian", "ungarisch", "угорськ", "węgiersk", "hongrois", "magyar"),
-    "RO": ("romanian", "rumänisch", "румунськ", "rumuńsk", "roumain", "românesc", "romanesc"),
+    "SK": ("словак", "słowac", "slowac", "slovak", "slowakisch", "словацьк", "słowack", "slovaque", "slovensk"),
+    "HU": ("угорц", "węgr", "wegr", "hungarian", "ungarisch", "угорськ", "węgiersk", "hongrois", "magyar"),
+    "RO": ("румун", "romanian", "rumänisch", "румунськ", "rumuńsk", "roumain", "românesc", "romanesc"),
     "LT": ("lithuanian", "litauisch", "литовськ", "litewsk", "lituanien"),
     "LV": ("latvian", "lettisch", "латвійськ", "łotewsk", "letton"),
     "EE": ("estonian", "estnisch", "естонськ", "estońsk", "estonien"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class SentenceEmbeddings(Embeddings):
         self.location = location
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._queries = QueryBatcher(self._encode_now, max_batch=batch_size)
 
     @cached_property
     def model(self):
@@ -67,10 +69,22 @@ class SentenceEmbeddings(Embeddings):
         return name if name in getattr(self.model, "prompts", {}) else None
 
     def encode(self, texts: list[str], kind: str) -> np.ndarray:
-        """Embed texts as `query` or `passage`; returns float32 (N, dim), unit norm."""
+        """Embed texts as `query` or `passage`; returns float32 (N, dim), unit norm.
+
+        Queries asked from many threads at once (one per user's question) are coalesced into shared forward
+        passes: a batch of 16 costs little more than one, so throughput grows with load instead of queueing.
+        """
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if kind == "query" and len(texts) < self.batch_size:
+            return self._queries.encode(texts)
+        return self._encode_now(texts, kind)
+
+    def _encode_now(self, texts: list[str], kind: str = "query") -> np.ndarray:
         with self._lock:  # one forward pass at a time: torch already uses every core
             vectors = self.model.encode(
-                list(texts),
+                texts,
                 prompt_name=self._prompt(kind),
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
@@ -84,6 +98,63 @@ class SentenceEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text], "query")[0].tolist()
+
+
+class QueryBatcher:
+    """Micro-batching: callers block on a future while one worker thread embeds whatever has queued up.
+
+    No timer: the worker takes everything waiting (up to `max_batch` texts) as soon as the previous pass ends, so
+    a lone question pays no extra wait and a crowd shares forward passes. The worker is a daemon thread started on
+    first use, so nothing runs until a query is asked.
+    """
+
+    def __init__(self, encode_batch, max_batch: int = 32) -> None:
+        self._encode_batch = encode_batch
+        self._max_batch = max_batch
+        self._pending: list[tuple[list[str], Future]] = []
+        self._ready = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self.passes = 0  # forward passes run; with `texts` below, the mean batch size under load
+        self.texts = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        future: Future = Future()
+        with self._ready:
+            self._pending.append((texts, future))
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
+                self._worker.start()
+            self._ready.notify()
+        return future.result()
+
+    def _take(self) -> list[tuple[list[str], Future]]:
+        with self._ready:
+            while not self._pending:
+                self._ready.wait()
+            batch, size = [], 0
+            while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_batch):
+                texts, future = self._pending.pop(0)
+                batch.append((texts, future))
+                size += len(texts)
+            return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            try:
+                vectors = self._encode_batch([t for texts, _ in batch for t in texts])
+            except BaseException as exc:  # every waiting caller gets the failure; none waits forever
+                for _, future in batch:
+                    future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self.passes += 1
+            self.texts += len(vectors)
+            start = 0
+            for texts, future in batch:
+                future.set_result(vectors[start : start + len(texts)])
+                start += len(texts)
 
 
 def load_embedder(spec: str | None = None) -> SentenceEmbeddings:

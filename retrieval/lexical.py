@@ -47,6 +47,14 @@ class PassageBM25:
         return self._bm25.get_scores(tokens).tolist()
 
 
+_TRAILING_YEARS = re.compile(r"[\s,(]*\d{4}\s*[–—-]\s*\d{4}\)?\s*$")
+
+
+def without_years(name: str) -> str:
+    """"Interreg NEXT Polska–Ukraina 2021–2027" is also named without its programming period."""
+    return _TRAILING_YEARS.sub("", name)
+
+
 class NameMatcher:
     """Finds entries whose programme name or alias appears in a query as whole words.
 
@@ -59,8 +67,11 @@ class NameMatcher:
     def __init__(self, names_by_entry: dict[str, Iterable[str]]) -> None:
         self._exact: list[tuple[str, str]] = []
         self._folded: list[tuple[tuple[str, ...], str]] = []
-        names_by_entry = {entry_id: list(names) for entry_id, names in names_by_entry.items()}
-        tokens_of = {entry_id: [tuple(words(n)) for n in names] for entry_id, names in names_by_entry.items()}
+        names_by_entry = {entry_id: [*names, *map(without_years, names)] for entry_id, names in names_by_entry.items()}
+        owners: dict[tuple[str, ...], set[str]] = {}
+        for entry_id, names in names_by_entry.items():
+            for name in names:
+                owners.setdefault(tuple(words(name)), set()).add(entry_id)
         for entry_id, names in names_by_entry.items():
             for name in names:
                 tokens = tuple(words(name))
@@ -68,28 +79,35 @@ class NameMatcher:
                     continue
                 if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
                     continue
-                if self._shared(tokens, entry_id, tokens_of):
-                    continue  # "Interreg" names five programmes: not an exact name of any one of them
+                if self._ambiguous(tokens, entry_id, owners):
+                    continue
                 if len(tokens) == 1 and name.isupper() and len(name) <= 4:
                     self._exact.append((name, entry_id))
                 else:
                     self._folded.append((tokens, entry_id))
 
     @staticmethod
-    def _shared(tokens: tuple[str, ...], owner: str, tokens_of: dict[str, list[tuple[str, ...]]]) -> bool:
-        n = len(tokens)
-        return any(
-            other != owner and any(name[i : i + n] == tokens for i in range(len(name) - n + 1))
-            for other, names in tokens_of.items()
-            for name in names
-        )
+    def _ambiguous(tokens: tuple[str, ...], owner: str, owners: dict[tuple[str, ...], set[str]]) -> bool:
+        """"CERV" or "SKEW" names several entries exactly; a one-word family name such as "Interreg" is part of
+        several other entries' names. Either way it is the exact name of none of them."""
+        if len(owners[tokens]) > 1:
+            return True
+        if len(tokens) > 1:
+            return False
+        containing = {e for name, ids in owners.items() if tokens[0] in name for e in ids} - {owner}
+        return len(containing) > 1
 
     def matches(self, query: str) -> set[str]:
+        """Entries named in the query; a name inside a longer one found there does not count ("European
+        Partnership Hub" in "European Partnership Hub secretariat" names only the secretariat's entry)."""
         raw = set(_WORD.findall(query))
         tokens = words(query)
         found = {entry_id for name, entry_id in self._exact if name in raw}
+        spans: list[tuple[int, int, str]] = []
         for name_tokens, entry_id in self._folded:
             n = len(name_tokens)
-            if any(tuple(tokens[i : i + n]) == name_tokens for i in range(len(tokens) - n + 1)):
+            spans += [(i, i + n, entry_id) for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == name_tokens]
+        for start, end, entry_id in spans:
+            if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans):
                 found.add(entry_id)
         return found

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.eligibility import eligible
+from bot.eligibility import eligible, key_facts, list_of
 from bot.gazetteer import find_filters
+from bot.i18n import supported_languages, use_language
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,14 @@ def test_follow_up_question_stays_on_topic(assistant, user):
     follow = assistant.handle_text(user, "and what is the co-financing?")
     assert first.citations[0].id == follow.citations[0].id == "nakopa"
     assert "10%" in follow.plain_text()
+
+
+@pytest.mark.parametrize("lang", supported_languages())
+def test_facts_are_listed_in_every_language(runtime, lang):
+    """Babel lacks the three-item "unit" list pattern for several languages: this once crashed German replies."""
+    joined = list_of(["up to EUR 1", "covers 90%", "no size limit"], lang)
+    assert all(part in joined for part in ("EUR 1", "90%", "no size limit"))
+    entry = next(e for e in runtime.entries if e.meta.funding and e.meta.funding.max_cofinancing_rate)
+    with use_language(lang):
+        facts = key_facts(entry, lang)
+    assert facts and str(entry.meta.verified.year) in facts
