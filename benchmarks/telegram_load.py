@@ -5,10 +5,11 @@ sustained replies per second, p50/p95 time from the update being queued to its r
 updates (no reply within the timeout). Two flood-control settings: Telegram's broadcast limit (30 messages/s, what
 production runs with) and none (what the adapter and the core can do on this machine).
 
-    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300] [--stub-core]
+    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300] [--stub-core | --in-process]
 
-`--stub-core` answers every question with a fixed reply instead of searching: the adapter's own ceiling (PTB,
-HTTP, rendering; the fake server shares this process's CPU, so real numbers are somewhat better).
+By default the bot runs as in production, `python -m bot run` in its own process, pointed at the fake Bot API in
+this one (both share the machine's cores). `--in-process` runs the application inside the benchmark instead;
+`--stub-core` (in process) answers every question with a fixed reply: the adapter's own ceiling.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,23 +78,73 @@ async def run_once(searcher, users: int, overall_max_rate: float, timeout: float
             await app.post_init(app)
             await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
             await app.start()
-            first_user = 10_000
-            queued = {}
-            for n in range(users):
-                question = questions[n % len(questions)]
-                update_id = fake.send_text(first_user + n, question.text, language_code=question.lang)
-                queued[first_user + n] = fake.queued_at[update_id]
-            deadline = time.monotonic() + timeout
-            answered: dict[int, float] = {}
-            while len(answered) < users and time.monotonic() < deadline:
-                for call in fake.calls_of("sendMessage"):
-                    answered.setdefault(int(call.params["chat_id"]), call.at)
-                await asyncio.sleep(0.05)
+            sent = send_questions(fake, users, questions)
+            answered = await collect_replies(fake, users, timeout)
             await app.updater.stop()
             await app.stop()
         runtime.store.close()
-        if fake.errors:
-            print(f"  Bot API errors: {fake.errors[:5]}", file=sys.stderr)
+        report_api_errors(fake)
+    return summarize(users, overall_max_rate, sent, answered)
+
+
+async def run_in_subprocess(users: int, overall_max_rate: float, timeout: float, questions) -> Result:
+    """`python -m bot run` as a separate process against the fake Bot API: the production setup."""
+    with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
+        env = os.environ | {
+            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
+            "BOT_DB": str(Path(tmp) / "bot.sqlite3"), "RATE_LIMIT_PER_MINUTE": "0",
+            "TELEGRAM_MAX_MESSAGES_PER_SECOND": str(overall_max_rate),
+        }
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            started = time.monotonic()
+            while not fake.calls_of("getUpdates"):  # polling begins after the warm-up: the bot is ready
+                if bot.poll() is not None or time.monotonic() - started > 120:
+                    raise RuntimeError(f"the bot did not start: {bot.stderr.read().decode()[-2000:]}")
+                await asyncio.sleep(0.1)
+            sent = send_questions(fake, users, questions)
+            answered = await collect_replies(fake, users, timeout)
+        finally:
+            bot.send_signal(signal.SIGINT)
+            try:
+                bot.wait(30)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+        report_api_errors(fake)
+    return summarize(users, overall_max_rate, sent, answered)
+
+
+FIRST_USER = 10_000
+
+
+def send_questions(fake: FakeBotApi, users: int, questions) -> dict[int, float]:
+    """One question per user, all at once; returns when each update was queued, by chat."""
+    queued = {}
+    for n in range(users):
+        question = questions[n % len(questions)]
+        update_id = fake.send_text(FIRST_USER + n, question.text, language_code=question.lang)
+        queued[FIRST_USER + n] = fake.queued_at[update_id]
+    return queued
+
+
+async def collect_replies(fake: FakeBotApi, users: int, timeout: float) -> dict[int, float]:
+    """When the first reply reached each chat, until every chat has one or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    answered: dict[int, float] = {}
+    while len(answered) < users and time.monotonic() < deadline:
+        for call in fake.calls_of("sendMessage"):
+            answered.setdefault(int(call.params["chat_id"]), call.at)
+        await asyncio.sleep(0.05)
+    return answered
+
+
+def report_api_errors(fake: FakeBotApi) -> None:
+    if fake.errors:
+        print(f"  Bot API errors: {fake.errors[:5]}", file=sys.stderr)
+
+
+def summarize(users: int, overall_max_rate: float, queued: dict[int, float], answered: dict[int, float]) -> Result:
     latencies = [answered[chat] - queued[chat] for chat in answered]
     start = min(queued.values())
     span = (max(answered.values()) - start) if answered else float("nan")
@@ -99,17 +153,21 @@ async def run_once(searcher, users: int, overall_max_rate: float, timeout: float
                   percentile(latencies, 0.50), percentile(latencies, 0.95), users - len(answered))
 
 
-async def main_async(user_counts: list[int], timeout: float, stub: bool) -> None:
+async def main_async(user_counts: list[int], timeout: float, stub: bool, in_process: bool) -> None:
     runtime = Runtime(Settings.from_env(), progress=None)
     searcher = runtime.searcher
     searcher.search("warm-up", lang="en")
     questions = load_questions(QUESTIONS)
     print(f"{len(questions)} distinct questions; {len(searcher.entries)} entries"
-          + ("; STUB core (fixed replies)" if stub else ""))
+          + ("; STUB core (fixed replies)" if stub else "")
+          + ("; bot in this process" if in_process or stub else "; bot in its own process (python -m bot run)"))
     print(f"{'users':>6} {'flood limit':>16} {'seconds':>8} {'replies/s':>10} {'p50 s':>7} {'p95 s':>7} {'lost':>5}")
     for overall in (0, 30):
         for users in user_counts:
-            r = await run_once(searcher, users, overall, timeout, questions, stub)
+            if in_process or stub:
+                r = await run_once(searcher, users, overall, timeout, questions, stub)
+            else:
+                r = await run_in_subprocess(users, overall, timeout, questions)
             print(f"{r.users:>6} {r.flood_limit:>16} {r.seconds:>8.2f} {r.per_second:>10.1f} {r.p50:>7.2f} "
                   f"{r.p95:>7.2f} {r.lost:>5}", flush=True)
 
@@ -119,9 +177,10 @@ def main() -> None:
     parser.add_argument("--users", default="50,500", help="comma-separated numbers of concurrent users")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for all replies")
     parser.add_argument("--stub-core", action="store_true", help="fixed replies: measure the adapter alone")
+    parser.add_argument("--in-process", action="store_true", help="run the application inside the benchmark")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout, args.stub_core))
+        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout, args.stub_core, args.in_process))
 
 
 if __name__ == "__main__":

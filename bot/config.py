@@ -28,7 +28,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
-    rate_limit_per_minute: int = 20
+    rate_limit_per_minute: int = 30
+    max_messages_per_second: float = 30.0  # Telegram's broadcast limit; more only with paid broadcasts
 
     @classmethod
     def from_env(cls, db_path: str | os.PathLike | None = None) -> "Settings":
@@ -48,5 +49,6 @@ class Settings:
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0"),
             webhook_port=int(env.get("WEBHOOK_PORT", "8443")),
-            rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "20")),
+            rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "30")),
+            max_messages_per_second=float(env.get("TELEGRAM_MAX_MESSAGES_PER_SECOND", "30")),
         )

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import re
 import sys
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from telegram import (
@@ -29,7 +33,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatAction, ChatType, FloodLimit, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -49,6 +53,7 @@ from bot.runtime import Runtime
 from bot.telegram_render import OutgoingMessage, render
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMANDS = ("start", "help", "language", "ask", "forget_me")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # edited messages are ignored quietly
@@ -56,6 +61,7 @@ TYPING_DELAY = 0.5  # seconds; a fast answer needs no "typing…" (and saves a r
 TYPING_REFRESH = 4.5  # Telegram shows a chat action for about 5 seconds
 RATE_WINDOW = 60.0  # seconds, for the per-user limit (settings.rate_limit_per_minute)
 FLOOD_RETRIES = 3  # RetryAfter answers respected before a send gives up
+CORE_THREADS = 32  # questions in the core at once; their query embeddings are batched together (retrieval.embedder)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers cite sources; a page preview would bury the answer
 
 COMMAND_DESCRIPTIONS = {
@@ -68,44 +74,62 @@ COMMAND_DESCRIPTIONS = {
 }
 # I18N: reply to a photo, voice message, sticker, file or location.
 ONLY_TEXT = N_("I can only read text messages. Please type your question in words.")
-# I18N: sent at most once a minute to a user who sends too many messages.
+# I18N: sent at most once a minute to a user whose messages now wait their turn.
+SLOWING_DOWN = N_("You are sending many messages at once. I will answer each of them, a little more slowly.")
+# I18N: sent at most once a minute to a user who sends so many messages that some are not answered.
 TOO_FAST = N_("You are sending messages faster than I can answer. Please wait a minute, then ask again.")
 # I18N: sent when an unexpected error stopped the bot from answering.
 FAILED = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What to do with one message: answer after `delay` seconds (0: now), say once that answers slow down, or
+    refuse it (`refused`) when the user's queue is already a whole window long."""
+
+    delay: float = 0.0
+    notify: bool = False
+    refused: bool = False
+
+
 class UserRateLimit:
-    """Per-user sliding window: at most `limit` messages per `window` seconds; a warning at most once a window."""
+    """Per-user pacing (the generic cell rate algorithm): `limit` messages per `window` answer at once, later ones
+    wait their turn instead of being dropped, and only a backlog longer than a window is refused. People who paste
+    several questions in a row all get answers; a flood cannot make the bot work for one user only."""
 
     def __init__(self, limit: int, window: float = RATE_WINDOW, clock: Callable[[], float] = time.monotonic):
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._warned: dict[str, float] = {}
+        self._due: dict[str, float] = {}  # the time the user's next message could be answered without a burst
+        self._notified: dict[tuple[str, str], float] = {}
 
-    def check(self, key: str) -> str:
-        """'ok' to answer, 'warn' to send the slow-down message once, 'drop' to ignore quietly."""
+    def admit(self, key: str) -> Admission:
         if self.limit <= 0:
-            return "ok"
+            return Admission()
         now = self.clock()
-        seen = self._seen.setdefault(key, deque())
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if len(seen) < self.limit:
-            seen.append(now)
-            if len(self._seen) > 10_000:
-                self._forget_idle(now)
-            return "ok"
-        if now - self._warned.get(key, -self.window) >= self.window:
-            self._warned[key] = now
-            return "warn"
-        return "drop"
+        interval = self.window / self.limit
+        due = max(self._due.get(key, now), now)
+        delay = max(0.0, due - (self.limit - 1) * interval - now)
+        if delay >= self.window:
+            return Admission(refused=True, notify=self._first_notice((key, "refused"), now))
+        self._due[key] = due + interval
+        if len(self._due) > 10_000:
+            self._forget_idle(now)
+        return Admission(delay, notify=delay > 0 and self._first_notice((key, "delayed"), now))
+
+    def _first_notice(self, about: tuple[str, str], now: float) -> bool:
+        """Each kind of notice at most once a window per user."""
+        if now - self._notified.get(about, -self.window) < self.window:
+            return False
+        self._notified[about] = now
+        return True
 
     def _forget_idle(self, now: float) -> None:
-        for key in [k for k, seen in self._seen.items() if not seen or seen[-1] <= now - self.window]:
-            self._seen.pop(key, None)
-            self._warned.pop(key, None)
+        for key in [k for k, due in self._due.items() if due <= now]:
+            self._due.pop(key, None)
+        for about in [a for a, at in self._notified.items() if at <= now - self.window]:
+            self._notified.pop(about, None)
 
 
 def api_urls(base: str) -> tuple[str, str]:
@@ -159,7 +183,14 @@ class TelegramBot:
     def __init__(self, runtime: Runtime, settings: Settings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.rate_limit = UserRateLimit(settings.rate_limit_per_minute)
+        self.rate_limit = UserRateLimit(settings.rate_limit_per_minute, RATE_WINDOW)
+        # asyncio's default pool has cpu+4 threads; more questions in flight means fuller embedding batches
+        self._core = ThreadPoolExecutor(CORE_THREADS, thread_name_prefix="core")
+
+    async def in_core(self, work: Callable[..., T], *args: object) -> T:
+        """Run core work in a worker thread (as asyncio.to_thread, context variables included)."""
+        call = functools.partial(contextvars.copy_context().run, work, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._core, call)
 
     @property
     def assistant(self) -> Assistant:
@@ -215,7 +246,7 @@ class TelegramBot:
         with contextlib.suppress(BadRequest):  # a press queued while the bot was down is too old to answer
             await query.answer()
         user = user_ref(query.from_user, self.settings)
-        reply = await asyncio.to_thread(self.assistant.handle_action, user, query.data or "")
+        reply = await self.in_core(self.assistant.handle_action, user, query.data or "")
         parts = render(reply)
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
@@ -234,7 +265,7 @@ class TelegramBot:
         if not isinstance(update, Update) or update.effective_user is None or update.effective_chat is None:
             return
         try:
-            reply = await asyncio.to_thread(self._own_reply, user_ref(update.effective_user, self.settings), FAILED)
+            reply = await self.in_core(self._own_reply, user_ref(update.effective_user, self.settings), FAILED)
             await self._send_parts(context.bot, update.effective_chat.id, render(reply))
         except Exception:  # noqa: BLE001 - the apology is best effort; the error is already logged
             log.warning("Could not tell the user about the error", exc_info=True)
@@ -244,13 +275,15 @@ class TelegramBot:
                       work: Callable[[UserRef], Reply]) -> None:
         message = update.effective_message
         user = user_ref(update.effective_user, self.settings)
-        verdict = self.rate_limit.check(user.id)
-        if verdict == "drop":
+        admission = self.rate_limit.admit(user.id)
+        if admission.notify:
+            notice = await self.in_core(self._own_reply, user, TOO_FAST if admission.refused else SLOWING_DOWN)
+            await self._send_parts(context.bot, message.chat.id, render(notice))
+        if admission.refused:
             return
-        if verdict == "warn":
-            work = lambda user: self._own_reply(user, TOO_FAST)  # noqa: E731
+        await asyncio.sleep(admission.delay)
         async with typing(context.bot, message.chat.id):
-            reply = await asyncio.to_thread(work, user)
+            reply = await self.in_core(work, user)
         quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
         await self._send_parts(context.bot, message.chat.id, render(reply), quote)
 
@@ -292,12 +325,11 @@ async def publish_commands(bot) -> None:
         await bot.set_my_commands(commands, language_code=lang)
 
 
-def build_application(
-    runtime: Runtime, settings: Settings, *, overall_max_rate: float = FloodLimit.MESSAGES_PER_SECOND
-) -> Application:
+def build_application(runtime: Runtime, settings: Settings, *, overall_max_rate: float | None = None) -> Application:
     """The PTB Application: handlers, flood control, concurrent updates; setMyCommands and warm-up at start.
 
-    `overall_max_rate` is Telegram's broadcast limit (30 messages/s); 0 turns the overall limit off (benchmarks).
+    `overall_max_rate` (default: settings.max_messages_per_second) is Telegram's broadcast limit, 30 messages/s
+    (up to 1000 with paid broadcasts); 0 turns the overall limit off.
     """
     for noisy in ("httpx", "httpcore"):  # httpx logs every request URL, and the URL contains the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -313,7 +345,10 @@ def build_application(
     builder = (
         Application.builder()
         .token(settings.telegram_token or "")
-        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=FLOOD_RETRIES))
+        .rate_limiter(AIORateLimiter(
+            overall_max_rate=settings.max_messages_per_second if overall_max_rate is None else overall_max_rate,
+            max_retries=FLOOD_RETRIES,
+        ))
         .concurrent_updates(True)
         .post_init(post_init)
     )

@@ -1,4 +1,4 @@
-"""Write a folder so that readers see either the old one or the complete new one, never a half-written one."""
+"""Write a folder or file so that readers see either the old one or the complete new one, never a half-written one."""
 
 from __future__ import annotations
 
@@ -24,3 +24,19 @@ def replacing_folder(target: Path, prefix: str = ".tmp-") -> Iterator[Path]:
     finally:
         if workdir.exists():
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replacing_file(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target`, on error it is removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

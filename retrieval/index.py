@@ -2,7 +2,8 @@
 
 The manifest records the model, the vector dimension, a hash of the knowledge files and a checksum of each index
 file. Loading compares all of them: a stale index (knowledge edited, model changed) or a corrupt or half-written one
-is rebuilt, never loaded. Builds are written to a temporary folder and renamed into place.
+is rebuilt, never loaded. Builds are written to a temporary folder and renamed into place; they reuse the passage
+vectors kept with the knowledge base (`retrieval.vector_cache`), so only new or edited passages are embedded.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from retrieval.atomic import replacing_folder
 from retrieval.chunking import knowledge_documents
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.knowledge import Entry, content_hash
+from retrieval.vector_cache import cache_path, load_vectors, passage_key, save_vectors
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,23 @@ def build_index(
     knowledge_dir: Path,
     progress: Progress | None = stderr_progress,
 ) -> FAISS:
-    """Embed every passage and save the index atomically with its manifest."""
+    """Embed every passage (reusing the vectors already known for unchanged passages) and save the index
+    atomically with its manifest."""
     documents = knowledge_documents(entries)
-    vectors = []
+    keys = [passage_key(d.page_content) for d in documents]
+    cache = cache_path(knowledge_dir, embedder.model_id)
+    known = load_vectors(cache)
+    missing = [i for i, key in enumerate(keys) if key not in known]
     batch = 32
-    for start in range(0, len(documents), batch):
-        chunk = documents[start : start + batch]
-        vectors.append(embedder.encode([d.page_content for d in chunk], "passage"))
+    for start in range(0, len(missing), batch):
+        rows = missing[start : start + batch]
+        for row, vector in zip(rows, embedder.encode([documents[i].page_content for i in rows], "passage")):
+            known[keys[row]] = vector
         if progress:
-            progress(min(start + batch, len(documents)), len(documents))
-    matrix = np.vstack(vectors)
+            progress(min(start + batch, len(missing)), len(missing))
+    matrix = np.vstack([known[key] for key in keys]).astype(np.float32)
+    if missing or len(known) != len(set(keys)):
+        save_vectors(cache, keys, matrix)
     store = FAISS.from_embeddings(
         text_embeddings=list(zip((d.page_content for d in documents), matrix.tolist())),
         embedding=embedder,

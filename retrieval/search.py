@@ -18,7 +18,7 @@ from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
 from retrieval.lexical import NameMatcher, PassageBM25
 
-ABSTAIN_BELOW = 0.855  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
+ABSTAIN_BELOW = 0.86  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
@@ -68,9 +68,13 @@ class Searcher:
         self._entry_of = np.array([m["entry_id"] for m in self._meta])
         self._lang_of = np.array([m["lang"] for m in self._meta])
         self._bm25 = PassageBM25(d.page_content for d in self._docs)
-        self._names = NameMatcher(
-            {e.id: [e.meta.programme, *e.meta.aliases, *e.meta.title.values()] for e in entries}
-        )
+        # How-to entries have topics, not names: their aliases ("Eigenanteil", "Partnerstadt") are capitalized
+        # common nouns in German, and must not outrank the programmes a question names.
+        self._names = NameMatcher({
+            e.id: [e.meta.programme, *e.meta.aliases, *e.meta.title.values()]
+            for e in entries
+            if e.meta.kind != "how-to"
+        })
 
     def named_entries(self, question: str) -> set[str]:
         """Entries whose programme name or alias the question spells out."""

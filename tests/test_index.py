@@ -7,8 +7,10 @@ import shutil
 
 import pytest
 
-from retrieval.index import MANIFEST, index_problem, load_or_build
+from retrieval.chunking import knowledge_documents
+from retrieval.index import MANIFEST, build_index, index_problem, load_or_build
 from retrieval.knowledge import load_knowledge
+from retrieval.vector_cache import cache_path, load_vectors, passage_key
 
 from .conftest import ROOT
 
@@ -43,7 +45,7 @@ def test_current_index_is_loaded_not_rebuilt(built, small_kb, runtime):
         lambda index, kb: (index / "index.faiss").unlink(),
         lambda index, kb: (index / MANIFEST).write_text("{half"),
         lambda index, kb: (kb / "entries" / "nakopa" / "en.md").write_text(
-            (kb / "entries" / "nakopa" / "en.md").read_text() + "\n## New section\nNAKOPA has a new rule.\n"
+            (kb / "entries" / "nakopa" / "en.md").read_text() + "\nNAKOPA has a new rule.\n"
         ),
     ],
     ids=["corrupt-faiss", "truncated-pickle", "missing-file", "broken-manifest", "knowledge-edited"],
@@ -55,3 +57,24 @@ def test_damaged_or_stale_index_is_rebuilt(built, small_kb, runtime, damage):
     store = load_or_build(entries, runtime.embedder, built, small_kb, progress=None)
     assert index_problem(built, small_kb, runtime.embedder) is None
     assert store.index.ntotal > 0
+
+
+def test_an_edit_embeds_only_the_passages_it_changed(built, small_kb, runtime, monkeypatch, tmp_path):
+    embedded: list[str] = []
+    real_encode = runtime.embedder.encode
+    monkeypatch.setattr(runtime.embedder, "encode", lambda texts, kind: embedded.extend(texts) or real_encode(texts, kind))
+    path = small_kb / "entries" / "nakopa" / "en.md"
+    path.write_text(path.read_text() + "\nNAKOPA has a new rule.\n")
+    store = build_index(load_knowledge(small_kb), runtime.embedder, tmp_path / "again", small_kb, progress=None)
+    assert len(embedded) == 1 and embedded[0].endswith("NAKOPA has a new rule.")
+    assert store.index.ntotal == json.loads((built / MANIFEST).read_text())["passages"]
+
+
+def test_the_shipped_passage_vectors_cover_the_knowledge_base(runtime):
+    """A fresh checkout must not embed thousands of passages before its first answer: after editing the knowledge
+    base, run `python -m bot index build` and commit knowledge/vectors/."""
+    if runtime.settings.embed_model:
+        pytest.skip("the shipped vectors are for the default model")
+    known = load_vectors(cache_path(ROOT / "knowledge", runtime.embedder.model_id))
+    stale = [d.metadata["chunk_id"] for d in knowledge_documents(runtime.entries) if passage_key(d.page_content) not in known]
+    assert not stale, f"{len(stale)} passages have no shipped vector, e.g. {stale[:3]}"

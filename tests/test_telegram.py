@@ -22,7 +22,7 @@ from bot import telegram_app
 from bot.i18n import _, supported_languages, use_language
 from bot.reply import Block, Button, Reply
 from bot.runtime import Runtime
-from bot.telegram_app import ALLOWED_UPDATES, COMMANDS, UserRateLimit, api_urls, build_application
+from bot.telegram_app import ALLOWED_UPDATES, COMMANDS, Admission, UserRateLimit, api_urls, build_application
 from bot.telegram_render import MESSAGE_BUDGET, render, split_paragraph, visible_length
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi, parse_html
 
@@ -151,15 +151,17 @@ def test_api_urls_accept_base_with_or_without_bot(base, api, files):
     assert api_urls(base) == (api, files)
 
 
-def test_user_rate_limit_sliding_window_warns_once():
+def test_user_rate_limit_paces_instead_of_dropping():
     now = [0.0]
     limit = UserRateLimit(3, window=60, clock=lambda: now[0])
-    assert [limit.check("a") for _ in range(3)] == ["ok"] * 3
-    assert limit.check("a") == "warn"
-    assert limit.check("a") == "drop"
-    assert limit.check("b") == "ok"
-    now[0] = 61
-    assert limit.check("a") == "ok"
+    assert [limit.admit("a") for _ in range(3)] == [Admission()] * 3  # a burst of `limit` is answered at once
+    assert limit.admit("a") == Admission(delay=20, notify=True)  # then one every window/limit seconds, told once
+    assert limit.admit("a") == Admission(delay=40)
+    assert limit.admit("a") == Admission(refused=True, notify=True)  # a backlog of a whole window is refused
+    assert limit.admit("a") == Admission(refused=True)  # each notice once a window
+    assert limit.admit("b") == Admission()
+    now[0] = 120
+    assert limit.admit("a") == Admission()
 
 
 # the bot over HTTP ---------------------------------------------------------------------------------------------
@@ -385,19 +387,22 @@ async def test_flood_control_retry_after_is_respected(bot, fake):
     assert fake.errors == [("sendMessage", 429, "Too Many Requests: retry after 1")]
 
 
-async def test_per_user_rate_limit_warns_once(runtime, fake, tmp_path):
+async def test_per_user_rate_limit_answers_later_instead_of_dropping(runtime, fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(telegram_app, "RATE_WINDOW", 2.0)  # 3 messages per 2 s: one every 0.67 s after a burst of 3
     rt = bot_runtime(runtime, fake, tmp_path / "bot.sqlite3", rate_limit_per_minute=3)
     async with running(rt):
-        for _ in range(6):
+        for _ in range(8):
             fake.send_command(22, "help", language_code="uk")
         fake.send_command(23, "help")
         await fake.areplies(23, 1)
-        await fake.areplies(22, 4)
-        await asyncio.sleep(0.3)
+        await fake.areplies(22, 7, timeout=10)
+        await asyncio.sleep(1.0)
     rt.store.close()
     texts = [r["text"] for r in fake.replies(22)]
-    assert len(texts) == 4  # 3 answers, 1 warning, 2 ignored quietly
-    assert texts.count(translated("uk", telegram_app.TOO_FAST)) == 1
+    notices = [translated("uk", telegram_app.SLOWING_DOWN), translated("uk", telegram_app.TOO_FAST)]
+    assert [texts.count(notice) for notice in notices] == [1, 1]
+    # 3 answers at once, then one every 0.67 s while the wait stays under the window: 5 or 6 of the 8 (timing)
+    assert len(texts) - 2 in (5, 6)
     no_errors(fake)
 
 
