@@ -27,8 +27,8 @@ index: $(STAMP)
 # Catalog cycle: extract -> update -> compile (the .mo files are build products, never committed).
 extract: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --add-comments "I18N:" --no-location --sort-output \
-		--project partnership-bot -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+		--project partnership-bot --width 120 -o locales/messages.pot .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete --width 120
 
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d locales --statistics

@@ -67,8 +67,8 @@ def test_fast_evaluation_subset_does_not_regress(assistant):
         reply = assistant.ask(q.text)
         return [c.id for c in reply.citations], reply.abstained
 
-    report = evaluate(subset, rank)
-    assert report.overall["top1"] >= 0.82, report.misses
+    report = evaluate(subset, rank)  # measured: top-1 0.86, MRR 0.91, off-topic refused 0.9, no false refusal
+    assert report.overall["top1"] >= 0.83, report.misses
     assert report.overall["mrr"] >= 0.88
-    assert report.abstention["recall"] >= 0.75
-    assert report.abstention["false_abstentions"] <= 3
+    assert report.abstention["recall"] >= 0.8
+    assert report.abstention["false_abstentions"] <= 2
