@@ -99,7 +99,7 @@ async def run_in_subprocess(users: int, overall_max_rate: float, timeout: float,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             started = time.monotonic()
-            while not fake.calls_of("getUpdates"):  # polling begins after the warm-up: the bot is ready
+            while not fake.polls:  # polling begins after the warm-up: the bot is ready
                 if bot.poll() is not None or time.monotonic() - started > 120:
                     raise RuntimeError(f"the bot did not start: {bot.stderr.read().decode()[-2000:]}")
                 await asyncio.sleep(0.1)

@@ -202,6 +202,7 @@ class FakeBotApi:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope type, language) -> commands
         self.webhook: dict[str, Any] = {}
         self.queued_at: dict[int, float] = {}  # update_id -> monotonic time it was queued
+        self.polls = 0  # getUpdates requests so far (they are not recorded in `calls`): the bot is polling
         self._lock = threading.RLock()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -326,6 +327,7 @@ class FakeBotApi:
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
     async def _api_getupdates(self, params: dict) -> list[dict]:
+        self.polls += 1
         if self.webhook.get("url"):
             raise _Conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete "
                             "the webhook first")
