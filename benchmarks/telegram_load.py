@@ -1,11 +1,12 @@
 """Load on the Telegram adapter: many users asking at once, through the real PTB stack and a fake Bot API.
 
 Each user sends one question (the evaluation set, in its languages) at the same moment. Reported per run:
-sustained replies per second, p50/p95 time from the update being queued to its reply reaching the API, and lost
+sustained replies per second (median of --repeat runs; "lost" sums every run), p50/p95 time from the update being
+queued to its reply reaching the API, and lost
 updates (no reply within the timeout). Two flood-control settings: Telegram's broadcast limit (30 messages/s, what
 production runs with) and none (what the adapter and the core can do on this machine).
 
-    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300] [--stub-core | --in-process]
+    python benchmarks/telegram_load.py [--users 50,500] [--timeout 300] [--repeat 3] [--stub-core | --in-process]
 
 By default the bot runs as in production, `python -m bot run` in its own process, pointed at the fake Bot API in
 this one (both share the machine's cores). `--in-process` runs the application inside the benchmark instead;
@@ -153,7 +154,7 @@ def summarize(users: int, overall_max_rate: float, queued: dict[int, float], ans
                   percentile(latencies, 0.50), percentile(latencies, 0.95), users - len(answered))
 
 
-async def main_async(user_counts: list[int], timeout: float, stub: bool, in_process: bool) -> None:
+async def main_async(user_counts: list[int], timeout: float, stub: bool, in_process: bool, repeat: int) -> None:
     runtime = Runtime(Settings.from_env(), progress=None)
     searcher = runtime.searcher
     searcher.search("warm-up", lang="en")
@@ -164,12 +165,16 @@ async def main_async(user_counts: list[int], timeout: float, stub: bool, in_proc
     print(f"{'users':>6} {'flood limit':>16} {'seconds':>8} {'replies/s':>10} {'p50 s':>7} {'p95 s':>7} {'lost':>5}")
     for overall in (0, 30):
         for users in user_counts:
-            if in_process or stub:
-                r = await run_once(searcher, users, overall, timeout, questions, stub)
-            else:
-                r = await run_in_subprocess(users, overall, timeout, questions)
+            runs = []
+            for _ in range(repeat):
+                if in_process or stub:
+                    runs.append(await run_once(searcher, users, overall, timeout, questions, stub))
+                else:
+                    runs.append(await run_in_subprocess(users, overall, timeout, questions))
+            r = sorted(runs, key=lambda run: run.per_second)[len(runs) // 2]  # the median run
+            spread = f"  (runs: {', '.join(f'{run.per_second:.0f}' for run in runs)}/s)" if repeat > 1 else ""
             print(f"{r.users:>6} {r.flood_limit:>16} {r.seconds:>8.2f} {r.per_second:>10.1f} {r.p50:>7.2f} "
-                  f"{r.p95:>7.2f} {r.lost:>5}", flush=True)
+                  f"{r.p95:>7.2f} {sum(run.lost for run in runs):>5}{spread}", flush=True)
 
 
 def main() -> None:
@@ -178,9 +183,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for all replies")
     parser.add_argument("--stub-core", action="store_true", help="fixed replies: measure the adapter alone")
     parser.add_argument("--in-process", action="store_true", help="run the application inside the benchmark")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per setting; the median run is shown (the "
+                        "machine is shared, so single runs vary by a third)")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout, args.stub_core, args.in_process))
+        asyncio.run(main_async([int(n) for n in args.users.split(",")], args.timeout, args.stub_core, args.in_process,
+                                args.repeat))
 
 
 if __name__ == "__main__":

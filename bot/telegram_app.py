@@ -59,6 +59,7 @@ COMMANDS = ("start", "help", "language", "ask", "forget_me")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # edited messages are ignored quietly
 TYPING_DELAY = 0.5  # seconds; a fast answer needs no "typing…" (and saves a request under flood limits)
 TYPING_REFRESH = 4.5  # Telegram shows a chat action for about 5 seconds
+TYPING_PER_SECOND = 5.0  # chat actions in all, a sixth of Telegram's 30 requests/s (see TypingBudget)
 RATE_WINDOW = 60.0  # seconds, for the per-user limit (settings.rate_limit_per_minute)
 FLOOD_RETRIES = 3  # RetryAfter answers respected before a send gives up
 CORE_THREADS = 32  # questions in the core at once; their query embeddings are batched together (retrieval.embedder)
@@ -157,15 +158,36 @@ def cites_sources(message: Message) -> bool:
     return any(entity.type == MessageEntity.TEXT_LINK for entity in message.entities or ())
 
 
+class TypingBudget:
+    """At most `per_second` chat actions in all. PTB's flood limiter counts them like messages, so under load
+    "typing…" for everyone would halve how many answers go out; past the budget a refresh is simply skipped."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self.clock = clock
+        self._tokens = per_second
+        self._at = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 @contextlib.asynccontextmanager
-async def typing(bot, chat_id: int) -> AsyncIterator[None]:
+async def typing(bot, chat_id: int, budget: TypingBudget) -> AsyncIterator[None]:
     """Show "typing…" in the chat while the block runs, if it takes longer than TYPING_DELAY."""
 
     async def keep_typing() -> None:
         await asyncio.sleep(TYPING_DELAY)
         while True:
-            with contextlib.suppress(TelegramError):
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            if budget.take():
+                with contextlib.suppress(TelegramError):
+                    await bot.send_chat_action(chat_id, ChatAction.TYPING)
             await asyncio.sleep(TYPING_REFRESH)
 
     task = asyncio.create_task(keep_typing())
@@ -184,6 +206,7 @@ class TelegramBot:
         self.runtime = runtime
         self.settings = settings
         self.rate_limit = UserRateLimit(settings.rate_limit_per_minute, RATE_WINDOW)
+        self.typing_budget = TypingBudget(TYPING_PER_SECOND)
         # asyncio's default pool has cpu+4 threads; more questions in flight means fuller embedding batches
         self._core = ThreadPoolExecutor(CORE_THREADS, thread_name_prefix="core")
 
@@ -282,7 +305,7 @@ class TelegramBot:
         if admission.refused:
             return
         await asyncio.sleep(admission.delay)
-        async with typing(context.bot, message.chat.id):
+        async with typing(context.bot, message.chat.id, self.typing_budget):
             reply = await self.in_core(work, user)
         quote = message.message_id if message.chat.type != ChatType.PRIVATE else None
         await self._send_parts(context.bot, message.chat.id, render(reply), quote)

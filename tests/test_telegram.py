@@ -22,7 +22,15 @@ from bot import telegram_app
 from bot.i18n import _, supported_languages, use_language
 from bot.reply import Block, Button, Reply
 from bot.runtime import Runtime
-from bot.telegram_app import ALLOWED_UPDATES, COMMANDS, Admission, UserRateLimit, api_urls, build_application
+from bot.telegram_app import (
+    ALLOWED_UPDATES,
+    COMMANDS,
+    Admission,
+    TypingBudget,
+    UserRateLimit,
+    api_urls,
+    build_application,
+)
 from bot.telegram_render import MESSAGE_BUDGET, render, split_paragraph, visible_length
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi, parse_html
 
@@ -162,6 +170,14 @@ def test_user_rate_limit_paces_instead_of_dropping():
     assert limit.admit("b") == Admission()
     now[0] = 120
     assert limit.admit("a") == Admission()
+
+
+def test_typing_budget_refills_over_time():
+    now = [0.0]
+    budget = TypingBudget(2, clock=lambda: now[0])
+    assert [budget.take() for _ in range(3)] == [True, True, False]
+    now[0] = 0.5
+    assert [budget.take() for _ in range(2)] == [True, False]
 
 
 # the bot over HTTP ---------------------------------------------------------------------------------------------
