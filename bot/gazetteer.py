@@ -3,7 +3,7 @@
 Place names come in many spellings and cases ("Львівщина", "Львівської області", "Lviv", "Lwów", "Lemberg"), so
 each is a list of word beginnings matched on folded text (lowercase, no diacritics) at a word boundary. Risky
 beginnings are written out as whole words (Ukrainian "суми" also means "amounts", so Sumy needs "сумськ").
-Country names come from CLDR (Babel) in every supported language, plus the adjectives people use
+Country names come from CLDR (Babel) in every language the bot speaks, plus the adjectives people use
 ("німецька громада", "polska gmina", "a German municipality").
 """
 
@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from babel import Locale
 
+from bot.i18n import supported_languages
 from retrieval.knowledge import EU_MEMBER_STATES
 from retrieval.lexical import fold
 
@@ -54,7 +55,7 @@ OBLASTS: dict[str, tuple[str, ...]] = {
 # adjectives and demonyms that name a country without its CLDR name ("a German town", "польська гміна")
 COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
     "DE": ("німц", "немц", "german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman"),
-    "PL": ("поляк", "polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
+    "PL": ("поляк", "polsc", "polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
     "FR": ("french", "französisch", "французьк", "francusk", "françai", "frances"),
     "IT": ("italian", "italienisch", "італійськ", "włosk", "italien"),
     "ES": ("spanish", "spanisch", "іспанськ", "hiszpańsk", "espagnol", "español"),
@@ -139,13 +140,13 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
 def _patterns() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
     oblasts = {key: _pattern(stems) for key, stems in OBLASTS.items()}
     countries: dict[str, list[str]] = {code: list(COUNTRY_WORDS.get(code, ())) for code in (*EU_MEMBER_STATES, "UA")}
-    for lang in ("en", "uk", "de", "pl", "fr", "es", "it", "nl", "pt", "ro", "cs", "sk", "hu", "lt", "sv"):
+    for lang in supported_languages():
         territories = Locale.parse(lang).territories
         for code in countries:
             name = territories.get(code)
             if name:
                 stem = fold(name)
-                countries[code].append(stem[: max(4, len(stem) - 2)] if len(stem) > 5 else stem + "$")
+                countries[code].append(stem[: max(5, len(stem) - 2)] if len(stem) > 5 else stem + "$")
     country_patterns = {code: _pattern(tuple(dict.fromkeys(words))) for code, words in countries.items()}
     sectors = {key: _pattern(stems) for key, stems in SECTOR_WORDS.items()}
     return oblasts, country_patterns, sectors
