@@ -156,8 +156,8 @@ def eligibility_reply(
                      abstained=True, buttons=buttons, question_id=question_id)
     result = searcher.search(question, lang=lang, k=len(allowed), allowed=allowed)
     # A programme written for the named oblast comes before nationwide ones, whatever the semantic order.
-    hits = sorted(result.hits, key=lambda h: not set(entries[h.entry_id].meta.eligibility.ua_oblasts) & set(
-        filters.oblasts))[:MAX_LISTED]
+    regional = place_fit(entries.values(), filters)
+    hits = sorted(result.hits, key=lambda h: h.entry_id not in regional)[:MAX_LISTED]
     blocks = [Block("title", _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions))]
     listed = [entries[hit.entry_id] for hit in hits]
     for entry in listed:

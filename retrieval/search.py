@@ -24,9 +24,9 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
 SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
-PREFERRED_BONUS = 0.004
+PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
-LEXICAL_CANDIDATES = 200  # about the gap between dense ranks 1 and 10: a hint, not an override
+LEXICAL_CANDIDATES = 200
 
 
 def top(scores: np.ndarray, count: int, above: float | None = None) -> np.ndarray:

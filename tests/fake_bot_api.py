@@ -190,6 +190,18 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as a "
+                "current content and reply markup of the message")
+
+
+def _set_content(message: dict[str, Any], **fields: Any) -> None:
+    """Set optional message fields; an empty value removes the field, as Telegram omits empty ones."""
+    for name, value in fields.items():
+        message.pop(name, None)
+        if value:
+            message[name] = value
+
+
 class FakeBotApi:
     """The fake server. Use as a context manager, or call `start()` / `stop()`."""
 
@@ -370,10 +382,7 @@ class FakeBotApi:
                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hub Assistant",
                                 "username": BOT_USERNAME},
                        "text": visible}
-            if entities:
-                message["entities"] = entities
-            if markup:
-                message["reply_markup"] = markup
+            _set_content(message, entities=entities, reply_markup=markup)
             self.messages[(chat["id"], message_id)] = message
         return message
 
@@ -396,15 +405,9 @@ class FakeBotApi:
         with self._lock:
             if visible == message["text"] and entities == message.get("entities", []) and \
                     markup == message.get("reply_markup"):
-                raise BadRequest("message is not modified: specified new message content and reply markup are "
-                                 "exactly the same as a current content and reply markup of the message")
+                raise BadRequest(NOT_MODIFIED)
             message.update(text=visible, edit_date=int(time.time()))
-            message.pop("entities", None)
-            message.pop("reply_markup", None)
-            if entities:
-                message["entities"] = entities
-            if markup:
-                message["reply_markup"] = markup
+            _set_content(message, entities=entities, reply_markup=markup)
             return dict(message)
 
     def _api_editmessagereplymarkup(self, params: dict) -> dict:
@@ -412,11 +415,8 @@ class FakeBotApi:
         markup = check_markup(params.get("reply_markup"))
         with self._lock:
             if markup == message.get("reply_markup"):
-                raise BadRequest("message is not modified: specified new message content and reply markup are "
-                                 "exactly the same as a current content and reply markup of the message")
-            message.pop("reply_markup", None)
-            if markup:
-                message["reply_markup"] = markup
+                raise BadRequest(NOT_MODIFIED)
+            _set_content(message, reply_markup=markup)
             return dict(message)
 
     def _api_answercallbackquery(self, params: dict) -> bool:
