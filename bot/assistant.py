@@ -15,13 +15,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answering import compose_answer
-from bot.eligibility import eligibility_reply, is_eligibility_question, place_fit
+from bot.eligibility import eligibility_reply, is_eligibility_question, oblast_fit
 from bot.gazetteer import find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
-from bot.language import detect_language
+from bot.language import WordEvidence, detect_language
 from bot.reply import Block, Button, Reply, check_actions, text_reply
 from bot.storage import Store
 from bot.text_input import CleanText, clean
+from retrieval.knowledge import texts_by_language
 from retrieval.search import ABSTAIN_BELOW, Searcher, SearchResult
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ class UserRef:
     is_admin: bool = False
 
 
-def supported_message_language(text: str) -> str | None:
+def supported_message_language(text: str, words: WordEvidence | None = None) -> str | None:
     """The message's language if we have a catalog for it; Russian and Belarusian get Ukrainian, our users' own."""
-    detected = detect_language(text)
+    detected = detect_language(text, words)
     return normalize_language(detected) or ({"ru": "uk", "be": "uk"}.get(detected or ""))
 
 
@@ -72,6 +73,7 @@ class Assistant:
         self.store = store
         self.entries = searcher.entries
         self.default_language = default_language
+        self.words = WordEvidence(texts_by_language(self.entries.values()))
 
     # language ----------------------------------------------------------------------------------------------
     def reply_language(self, user: UserRef, text: str | None = None) -> str:
@@ -79,7 +81,7 @@ class Assistant:
         profile = self.store.user(user.id) or {}
         if profile.get("language"):
             return profile["language"]
-        detected = supported_message_language(text) if text else None
+        detected = supported_message_language(text, self.words) if text else None
         if detected:
             self.store.touch_user(user.id, last_language=detected)
             return detected
@@ -120,7 +122,7 @@ class Assistant:
                 self._remember_topic(user, [c.id for c in reply.citations])
             return reply
         vector = self.searcher.embed_queries([text])[0]
-        preferred = place_fit(self.entries.values(), filters)
+        preferred = oblast_fit(self.entries.values(), filters)
         result = self.searcher.search_with_vector(text, vector, lang=lang, preferred=preferred)
         if user is None:
             return compose_answer(result, self.entries, lang)
@@ -165,7 +167,7 @@ class Assistant:
         cleaned = clean(question)
         reply_lang = (
             normalize_language(lang)
-            or supported_message_language(cleaned.text)
+            or supported_message_language(cleaned.text, self.words)
             or normalize_language(self.default_language)
             or "en"
         )

@@ -88,14 +88,23 @@ def eligible(entry: Entry, filters: Filters) -> bool:
     return True
 
 
-def place_fit(entries: Iterable[Entry], filters: Filters) -> set[str]:
-    """Regional programmes covering an oblast the question names.
-
-    Only oblasts count: a named country is as often the partner's or the funder's ("a Polish programme", "we found
-    a partner in Germany") as the applicant's, so it says too little about which entry is meant.
-    """
+def oblast_fit(entries: Iterable[Entry], filters: Filters) -> set[str]:
+    """Regional programmes covering an oblast the question names: a hint for search as well as for lists."""
     oblasts = set(filters.oblasts)
     return {entry.id for entry in entries if oblasts & set(entry.meta.eligibility.ua_oblasts)}
+
+
+def place_fit(entries: Iterable[Entry], filters: Filters) -> set[str]:
+    """Entries tied to a place an eligibility question names: regional programmes of its oblast, and bilateral or
+    cross-border programmes of its EU country ("for a German municipality").
+
+    Search uses only `oblast_fit`: a country in a free question is as often the partner's or the funder's as the
+    applicant's, and Germany alone has five programmes, so a country hint misled more answers than it helped
+    (benchmarks/retrieval_quality.py: one gained, six lost).
+    """
+    countries = set(filters.countries)
+    entries = list(entries)
+    return oblast_fit(entries, filters) | {e.id for e in entries if countries & set(e.meta.member_states)}
 
 
 def condition_labels(filters: Filters, lang: str) -> list[str]:
@@ -155,7 +164,7 @@ def eligibility_reply(
                                             "{conditions}.").format(conditions=conditions)),),
                      abstained=True, buttons=buttons, question_id=question_id)
     result = searcher.search(question, lang=lang, k=len(allowed), allowed=allowed)
-    # A programme written for the named oblast comes before nationwide ones, whatever the semantic order.
+    # A programme written for the named oblast or country comes before the others, whatever the semantic order.
     regional = place_fit(entries.values(), filters)
     hits = sorted(result.hits, key=lambda h: h.entry_id not in regional)[:MAX_LISTED]
     blocks = [Block("title", _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions))]

@@ -4,7 +4,8 @@ Place names come in many spellings and cases ("Львівщина", "Львів�
 each is a list of word beginnings matched on folded text (lowercase, no diacritics) at a word boundary. Risky
 beginnings are written out as whole words (Ukrainian "суми" also means "amounts", so Sumy needs "сумськ").
 Country names come from CLDR (Babel) in every language the bot speaks, plus the adjectives people use
-("німецька громада", "polska gmina", "a German municipality").
+("німецька громада", "polska gmina", "a German municipality"): in all our languages for the countries that have
+programmes of their own in the knowledge base (DE, PL, SE, RO, HU, SK), in the most used ones for the others.
 """
 
 from __future__ import annotations
@@ -54,18 +55,27 @@ OBLASTS: dict[str, tuple[str, ...]] = {
 
 # adjectives and demonyms that name a country without its CLDR name ("a German town", "польська гміна")
 COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
-    "DE": ("німц", "немц", "german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman"),
-    "PL": ("поляк", "polsc", "polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac"),
+    "DE": ("німц", "немц", "german", "deutsch", "німецьк", "niemieck", "allemand", "tedesc", "aleman", "nemeck",
+            "nemc", "nemsk", "tysk", "duits", "alema", "nemet", "saksa", "vacu$", "vokiet", "γερμαν", "германск",
+            "njemack", "nijemc"),
+    "PL": ("поляк", "polsc", "polish", "polnisch", "польськ", "polsk", "polonais", "polacc", "polac", "poolse$",
+            "polone", "polonez", "lengyel", "puola", "poola", "polu$", "lenkij", "lenku$", "lenkisk", "πολων",
+            "полск", "poljsk"),
     "FR": ("french", "französisch", "французьк", "francusk", "françai", "frances"),
     "IT": ("italian", "italienisch", "італійськ", "włosk", "italien"),
     "ES": ("spanish", "spanisch", "іспанськ", "hiszpańsk", "espagnol", "español"),
-    "SE": ("swedish", "schwedisch", "шведськ", "szwedzk", "suédois", "sueco"),
+    "SE": ("swedish", "schwedisch", "шведськ", "szwedzk", "suédois", "sueco", "svensk", "svedsk", "zweeds", "suec",
+            "svedes", "suedez", "sved", "ruotsi", "rootsi", "zviedr", "σουηδ", "шведск"),
     "NL": ("dutch", "niederländisch", "нідерландськ", "голландськ", "holendersk", "néerlandais"),
     "AT": ("austrian", "österreichisch", "австрійськ", "austriack", "autrichien"),
     "CZ": ("czech", "tschechisch", "чеськ", "czesk", "tchèque", "česk"),
-    "SK": ("словак", "słowac", "slowac", "slovak", "slowakisch", "словацьк", "słowack", "slovaque", "slovensk"),
-    "HU": ("угорц", "węgr", "wegr", "hungarian", "ungarisch", "угорськ", "węgiersk", "hongrois", "magyar"),
-    "RO": ("румун", "romanian", "rumänisch", "румунськ", "rumuńsk", "roumain", "românesc", "romanesc"),
+    "SK": ("словак", "słowac", "slowac", "slovak", "slowakisch", "словацьк", "słowack", "slovaque", "slovensk",
+            "slovack", "slovacc", "slovaq", "szlovak", "σλοβακ", "словашк"),
+    "HU": ("угорц", "węgr", "wegr", "hungarian", "ungarisch", "угорськ", "węgiersk", "hongrois", "magyar", "madarsk",
+            "mađarsk", "madzarsk", "ungarsk", "ungersk", "hongaars", "hungar", "ungheres", "maghiar", "ungar",
+            "unkari", "vengr", "ουγγρ", "унгарск"),
+    "RO": ("румун", "romanian", "rumänisch", "румунськ", "rumuńsk", "roumain", "românesc", "româneas", "rumunsk",
+            "rumænsk", "rumänsk", "roemeens", "romen", "rumen", "rumano", "rumunjsk", "romunsk", "ρουμαν", "румънск"),
     "LT": ("lithuanian", "litauisch", "литовськ", "litewsk", "lituanien"),
     "LV": ("latvian", "lettisch", "латвійськ", "łotewsk", "letton"),
     "EE": ("estonian", "estnisch", "естонськ", "estońsk", "estonien"),
@@ -136,6 +146,14 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
+def _name_stem(name: str) -> str:
+    """A country name's beginning that its cases share ("Polsk-a/-i", "Rumuni-a/-i"); short names as whole words.
+    Seven letters or more keep six, so "Romania" does not become the English word "roman"."""
+    if len(name) <= 5:
+        return name + "$"
+    return name[: max(5 if len(name) < 7 else 6, len(name) - 2)]
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
     oblasts = {key: _pattern(stems) for key, stems in OBLASTS.items()}
@@ -146,7 +164,7 @@ def _patterns() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]],
             name = territories.get(code)
             if name:
                 stem = fold(name)
-                countries[code].append(stem[: max(5, len(stem) - 2)] if len(stem) > 5 else stem + "$")
+                countries[code].append(_name_stem(stem))
     country_patterns = {code: _pattern(tuple(dict.fromkeys(words))) for code, words in countries.items()}
     sectors = {key: _pattern(stems) for key, stems in SECTOR_WORDS.items()}
     return oblasts, country_patterns, sectors

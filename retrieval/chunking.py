@@ -12,6 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.knowledge import Entry
 
+QUESTION = "question"  # metadata role of a sample question row
 MAX_PASSAGE_CHARS = 1400  # about 350 tokens: well inside e5's 512-token window, prefix and title included
 
 _splitter = RecursiveCharacterTextSplitter(
@@ -68,5 +69,29 @@ def name_card(entry: Entry) -> Document:
     )
 
 
+def question_documents(entry: Entry) -> list[Document]:
+    """The entry's sample questions, one per row, embedded as queries: they rank entries and are never quoted."""
+    return [
+        Document(
+            id=f"{entry.id}/questions/{lang}/{number}",
+            page_content=question,
+            metadata={"chunk_id": f"{entry.id}/questions/{lang}/{number}", "entry_id": entry.id, "lang": lang,
+                      "role": QUESTION, "kind": entry.meta.kind},
+        )
+        for lang, questions in sorted(entry.questions.items())
+        for number, question in enumerate(questions)
+    ]
+
+
+def embedding_prompt(document: Document) -> str:
+    """How a row is embedded: sample questions as queries (question to question matches best for e5), the rest
+    as passages."""
+    return "query" if document.metadata.get("role") == QUESTION else "passage"
+
+
 def knowledge_documents(entries: list[Entry]) -> list[Document]:
-    return [document for entry in entries for document in (*entry_documents(entry), name_card(entry))]
+    return [
+        document
+        for entry in entries
+        for document in (*entry_documents(entry), name_card(entry), *question_documents(entry))
+    ]

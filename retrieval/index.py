@@ -22,7 +22,7 @@ from langchain_community.vectorstores.utils import DistanceStrategy
 from langchain_core.documents import Document
 
 from retrieval.atomic import replacing_folder
-from retrieval.chunking import knowledge_documents
+from retrieval.chunking import embedding_prompt, knowledge_documents
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.knowledge import Entry, content_hash
 from retrieval.vector_cache import cache_path, load_vectors, passage_key, save_vectors
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 INDEX_FILES = ("index.faiss", "index.pkl")
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 Progress = Callable[[int, int], None]
 
 
@@ -60,15 +60,18 @@ def build_index(
     """Embed every passage (reusing the vectors already known for unchanged passages) and save the index
     atomically with its manifest."""
     documents = knowledge_documents(entries)
-    keys = [passage_key(d.page_content) for d in documents]
+    prompts = [embedding_prompt(d) for d in documents]
+    keys = [passage_key(d.page_content, prompt) for d, prompt in zip(documents, prompts)]
     cache = cache_path(knowledge_dir, embedder.model_id)
     known = load_vectors(cache)
     missing = [i for i, key in enumerate(keys) if key not in known]
+    missing.sort(key=lambda i: prompts[i])  # one prompt per batch
     batch = 32
     for start in range(0, len(missing), batch):
-        rows = missing[start : start + batch]
-        for row, vector in zip(rows, embedder.encode([documents[i].page_content for i in rows], "passage")):
-            known[keys[row]] = vector
+        for prompt in dict.fromkeys(prompts[i] for i in missing[start : start + batch]):
+            rows = [i for i in missing[start : start + batch] if prompts[i] == prompt]
+            for row, vector in zip(rows, embedder.encode([documents[i].page_content for i in rows], prompt)):
+                known[keys[row]] = vector
         if progress:
             progress(min(start + batch, len(missing)), len(missing))
     matrix = np.vstack([known[key] for key in keys]).astype(np.float32)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -102,6 +103,7 @@ class Meta(_Strict):
     sources: tuple[Source, ...] = Field(min_length=1)
     verified: dt.date
     funder: str | None = None
+    member_states: tuple[str, ...] = ()  # a bilateral or cross-border programme's EU side: its funder or partners
     eligibility: Eligibility = Eligibility()
     funding: Funding | None = None
     deadlines: tuple[Deadline, ...] = ()
@@ -127,6 +129,11 @@ class Meta(_Strict):
     @classmethod
     def _known_sectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _only_known(value, SECTORS, "sector")
+
+    @field_validator("member_states")
+    @classmethod
+    def _member_states(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _only_known(value, EU_MEMBER_STATES, "EU member state code")
 
     @field_validator("verified")
     @classmethod
@@ -164,6 +171,7 @@ class Document:
 class Entry:
     meta: Meta
     documents: dict[str, Document] = field(default_factory=dict)
+    questions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by language: questions it answers
 
     @property
     def id(self) -> str:
@@ -252,7 +260,30 @@ def load_entry(folder: Path) -> Entry:
                 f"{folder / (lang + '.md')}: {len(document.sections)} sections, but en.md has {expected};"
                 " every language file has the same sections in the same order"
             )
-    return Entry(meta, documents)
+    return Entry(meta, documents, load_questions(folder / "questions.yaml"))
+
+
+def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
+    """The optional `questions.yaml`: questions users ask that this entry answers, as lists by language.
+
+    They are matched question to question (doc2query): the way people ask, which passages written as facts miss.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path}: expected a mapping of language codes to lists of questions")
+    questions: dict[str, tuple[str, ...]] = {}
+    for lang, items in raw.items():
+        if lang not in EU_LANGUAGES:
+            raise KnowledgeError(f"{path}: '{lang}' is not a supported language code")
+        if not isinstance(items, list) or not all(isinstance(q, str) and q.strip() for q in items):
+            raise KnowledgeError(f"{path}: field '{lang}' must be a list of non-empty questions")
+        questions[lang] = tuple(q.strip() for q in items)
+    return questions
 
 
 def load_knowledge(root: Path) -> list[Entry]:
@@ -264,6 +295,15 @@ def load_knowledge(root: Path) -> list[Entry]:
     if not entries:
         raise KnowledgeError(f"{entries_dir}: no entries")
     return entries
+
+
+def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:
+    """Every section text of the knowledge base, grouped by language: a corpus of known language."""
+    texts: dict[str, list[str]] = {}
+    for entry in entries:
+        for lang, document in entry.documents.items():
+            texts.setdefault(lang, []).extend(section.text for section in document.sections)
+    return texts
 
 
 def content_hash(root: Path) -> str:

@@ -1,7 +1,8 @@
 """Hybrid search over the knowledge index: dense cosine plus lexical ranks, fused per entry.
 
-Ranking fuses the dense and BM25 rankings of entries with weighted reciprocal rank (c=60), and puts entries whose
-name the query spells out first. Whether to answer at all is decided on the raw dense cosine (or an exact name
+Ranking fuses three rankings of entries with weighted reciprocal rank (c=60): by the meaning of their passages, by
+BM25 words, and by the meaning of the sample questions each entry answers (question to question, the way people
+ask). Entries whose name the query spells out come first. Whether to answer at all is decided on the raw dense cosine (or an exact name
 hit), never on a fused rank: `ABSTAIN_BELOW` is calibrated on labelled questions (benchmarks/retrieval_quality.py).
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_community.vectorstores import FAISS
 
+from retrieval.chunking import QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
@@ -22,6 +24,7 @@ ABSTAIN_BELOW = 0.86  # dense cosine of the best passage; below it (and with no 
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
+QUESTION_WEIGHT = 1.0
 SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
@@ -54,6 +57,7 @@ class EntryHit:
     dense: float
     lexical: float
     name_hit: bool
+    question: float = 0.0  # cosine of the closest sample question
     passages: list[PassageHit] = field(default_factory=list)
 
 
@@ -76,6 +80,12 @@ class Searcher:
         self._entry_of = np.array([m["entry_id"] for m in self._meta])
         self._lang_of = np.array([m["lang"] for m in self._meta])
         self._vectors = store.index.reconstruct_n(0, store.index.ntotal)
+        # Sample questions rank entries but are never quoted, nor counted as words or as evidence to answer.
+        self._is_question = np.array([m.get("role") == QUESTION for m in self._meta], dtype=bool)
+        self._question_rows = np.flatnonzero(self._is_question)
+        self._entry_ids = sorted(set(self._entry_of.tolist()))
+        self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
+        self._question_entry = np.array([self._entry_number[e] for e in self._entry_of[self._question_rows]], dtype=int)
         self._bm25 = PassageBM25(d.page_content for d in self._docs)
         # How-to entries have topics, not names: their aliases ("Eigenanteil", "Partnerstadt") are capitalized
         # common nouns in German, and must not outrank the programmes a question names.
@@ -92,7 +102,7 @@ class Searcher:
         named entry; with `allowed`, every passage of those entries. Thousands of passages in 23 languages would
         otherwise all pass through the per-entry loop for each question."""
         if allowed is not None:
-            rows = np.flatnonzero(np.isin(self._entry_of, list(allowed)))
+            rows = np.flatnonzero(np.isin(self._entry_of, list(allowed)) & ~self._is_question)
         else:
             rows = np.union1d(top(adjusted, DENSE_CANDIDATES), top(lexical, LEXICAL_CANDIDATES, above=0.0))
             if names:
@@ -133,8 +143,12 @@ class Searcher:
         # Unit vectors: the inner product is the cosine. einsum, not `@`: BLAS matrix-vector products called from
         # dozens of threads at once contend badly (0.07 ms alone, 19 ms each under 32 threads, measured).
         cosine = np.einsum("ij,j->i", self._vectors, np.asarray(vector, dtype=np.float32))
+        closest_question = np.full(len(self._entry_ids), -1.0, dtype=np.float32)
+        np.maximum.at(closest_question, self._question_entry, cosine[self._question_rows])
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
+        adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)
+        lexical[self._is_question] = 0.0
         names = self._names.matches(question)
 
         per_entry: dict[str, EntryHit] = {}
@@ -142,7 +156,10 @@ class Searcher:
             entry_id = str(self._entry_of[row])
             hit = per_entry.get(entry_id)
             if hit is None:
-                hit = per_entry[entry_id] = EntryHit(entry_id, 0.0, float(adjusted[row]), 0.0, entry_id in names)
+                hit = per_entry[entry_id] = EntryHit(
+                    entry_id, 0.0, float(adjusted[row]), 0.0, entry_id in names,
+                    float(closest_question[self._entry_number[entry_id]]),
+                )
             hit.lexical = max(hit.lexical, float(lexical[row]))
             if len(hit.passages) < 6:
                 m = self._meta[row]
@@ -158,10 +175,10 @@ class Searcher:
 
         by_dense = sorted(per_entry.values(), key=lambda h: -entry_dense(h))
         by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
-        for rank, hit in enumerate(by_dense):
-            hit.score += DENSE_WEIGHT / (RRF_C + rank + 1)
-        for rank, hit in enumerate(by_lexical):
-            hit.score += LEXICAL_WEIGHT / (RRF_C + rank + 1)
+        by_question = sorted((h for h in per_entry.values() if h.question > 0), key=lambda h: -h.question)
+        for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT), (by_question, QUESTION_WEIGHT)):
+            for rank, hit in enumerate(ranking):
+                hit.score += weight / (RRF_C + rank + 1)
         for hit in per_entry.values():
             if hit.name_hit:
                 hit.score += 1.0

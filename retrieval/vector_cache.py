@@ -19,8 +19,10 @@ from retrieval.atomic import replacing_file
 log = logging.getLogger(__name__)
 
 
-def passage_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def passage_key(text: str, prompt: str = "passage") -> str:
+    """The cache key of a text embedded with a prompt; passages keep the plain hash of their text."""
+    keyed = text if prompt == "passage" else f"{prompt}: {text}"
+    return hashlib.sha256(keyed.encode("utf-8")).hexdigest()
 
 
 def cache_path(knowledge_dir: Path, model_id: str) -> Path:

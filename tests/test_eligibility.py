@@ -27,7 +27,9 @@ def test_amounts_are_not_sumy():
 @pytest.mark.parametrize(
     ("question", "country"),
     [("for a German municipality", "DE"), ("німецька громада", "DE"), ("polska gmina", "PL"),
-     ("eine Gemeinde in Österreich", "AT"), ("une commune française", "FR")],
+     ("eine Gemeinde in Österreich", "AT"), ("une commune française", "FR"), ("en svensk kommun", "SE"),
+     ("tyske kommuner", "DE"), ("Vai Polijā", "PL"), ("egy magyar település", "HU"), ("o comună românească", "RO"),
+     ("Saksan kunta", "DE"), ("μια γερμανική πόλη", "DE"), ("полска община", "PL")],
 )
 def test_countries_and_adjectives(question, country):
     assert country in find_filters(question).countries
@@ -41,6 +43,17 @@ def test_regional_programmes_follow_their_oblasts(runtime):
     assert eligible(entries["interreg-next-ro-ua"], odesa) and not eligible(entries["interreg-next-ro-ua"], lviv)
     german = find_filters("funding for a German municipality")
     assert eligible(entries["nakopa"], german) and not eligible(entries["interreg-next-pl-ua"], german)
+
+
+@pytest.mark.parametrize("question", ["Wir lenken das Projekt selbst", "policy for pools", "a Roman theatre"])
+def test_common_words_are_not_countries(question):
+    assert find_filters(question).countries == ()
+
+
+def test_a_countrys_own_programmes_are_listed_first(assistant):
+    reply = assistant.ask("Welche Förderprogramme gibt es für eine schwedische Kommune?")
+    assert [c.id for c in reply.citations][:1] == ["polaris-sweden"]
+    assert "interreg-next-pl-ua" not in {c.id for c in reply.citations}
 
 
 def test_eligibility_question_lists_only_matching_programmes(assistant, user):

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from retrieval.chunking import knowledge_documents
+from retrieval.chunking import embedding_prompt, knowledge_documents
 from retrieval.index import MANIFEST, build_index, index_problem, load_or_build
 from retrieval.knowledge import load_knowledge
 from retrieval.vector_cache import cache_path, load_vectors, passage_key
@@ -76,5 +76,21 @@ def test_the_shipped_passage_vectors_cover_the_knowledge_base(runtime):
     if runtime.settings.embed_model:
         pytest.skip("the shipped vectors are for the default model")
     known = load_vectors(cache_path(ROOT / "knowledge", runtime.embedder.model_id))
-    stale = [d.metadata["chunk_id"] for d in knowledge_documents(runtime.entries) if passage_key(d.page_content) not in known]
+    stale = [
+        d.metadata["chunk_id"]
+        for d in knowledge_documents(runtime.entries)
+        if passage_key(d.page_content, embedding_prompt(d)) not in known
+    ]
     assert not stale, f"{len(stale)} passages have no shipped vector, e.g. {stale[:3]}"
+
+
+def test_sample_questions_are_embedded_as_queries(built, small_kb, runtime, monkeypatch, tmp_path):
+    """e5 matches a question to a question best with the `query:` prompt on both sides; the cache keeps the two
+    kinds of vector apart, so a question that is also a passage text gets both."""
+    calls: list[tuple[str, list[str]]] = []
+    real_encode = runtime.embedder.encode
+    monkeypatch.setattr(runtime.embedder, "encode", lambda texts, kind: calls.append((kind, list(texts))) or real_encode(texts, kind))
+    (small_kb / "entries" / "nakopa" / "questions.yaml").write_text("en:\n  - Can a German town get NAKOPA money?\n")
+    build_index(load_knowledge(small_kb), runtime.embedder, tmp_path / "again", small_kb, progress=None)
+    assert calls == [("query", ["Can a German town get NAKOPA money?"])]
+    assert passage_key("x") != passage_key("x", "query")

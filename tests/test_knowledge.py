@@ -85,3 +85,26 @@ def test_broken_yaml_is_reported(broken):
     (broken / "meta.yaml").write_text("id: [unclosed\n")
     with pytest.raises(KnowledgeError, match="not valid YAML"):
         load_entry(broken)
+
+
+def test_sample_questions_are_loaded_by_language(broken):
+    (broken / "questions.yaml").write_text("en:\n  - Who can apply?\nuk:\n  - Хто може подати заявку?\n")
+    assert load_entry(broken).questions == {"en": ("Who can apply?",), "uk": ("Хто може подати заявку?",)}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("xx:\n  - Who?\n", "'xx' is not a supported language"), ("en: Who can apply?\n", "list of non-empty"),
+     ("en:\n  - ''\n", "list of non-empty"), ("- Who?\n", "mapping"), ("en: [unclosed\n", "not valid YAML")],
+)
+def test_bad_sample_questions_are_reported_with_file_and_field(broken, text, message):
+    (broken / "questions.yaml").write_text(text)
+    with pytest.raises(KnowledgeError, match=message) as error:
+        load_entry(broken)
+    assert "questions.yaml" in str(error.value)
+
+
+def test_member_states_must_be_eu_countries(broken):
+    _edit_meta(broken, "member_states: [PL]", "member_states: [UA]")
+    with pytest.raises(KnowledgeError, match="member_states"):
+        load_entry(broken)

@@ -58,6 +58,15 @@ def test_eligibility_filter_restricts_results(searcher):
     assert {h.entry_id for h in result.hits} <= {"nakopa", "eib-municipal-lending"}
 
 
+@pytest.mark.parametrize("allowed", [None, {"nakopa", "cities4cities"}])
+def test_sample_questions_rank_entries_but_are_never_quoted(searcher, allowed):
+    question = searcher.entries["cities4cities"].questions["en"][0]  # asked word for word
+    result = searcher.search(question, lang="en", k=10, allowed=allowed)
+    assert result.hits[0].entry_id == "cities4cities" and result.hits[0].question > 0.99
+    quoted = [p.chunk_id for h in result.hits for p in h.passages]
+    assert quoted and not [c for c in quoted if "/questions/" in c]
+
+
 def test_fast_evaluation_subset_does_not_regress(assistant):
     """Every third question of the evaluation set, answered as `python -m bot ask` answers it (language detected,
     eligibility lists, place hints); the full set runs in benchmarks/retrieval_quality.py."""
