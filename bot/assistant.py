@@ -23,15 +23,19 @@ from bot.reply import Block, Button, Reply, check_actions, text_reply
 from bot.storage import Store
 from bot.text_input import CleanText, clean
 from retrieval.knowledge import texts_by_language
-from retrieval.search import ABSTAIN_BELOW, Searcher, SearchResult
+from retrieval.search import Searcher, SearchResult
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_REASONS = ("wrong", "outdated", "language", "incomplete")
 FOLLOW_UP_SECONDS = 30 * 60
 FOLLOW_UP_MAX_WORDS = 12
+# Follow-ups compare passage cosines only: sample questions match bare phrasings such as "what is co-financing?"
+# to the generic how-to entry, while a follow-up asks about an aspect of the previous topic.
 FOLLOW_UP_MARGIN = 0.03
 FOLLOW_UP_CUE_MARGIN = 0.08  # "and ...?", "а ...?", "und ...?" almost always continue the previous topic
+FOLLOW_UP_FLOOR = 0.83  # the previous topic's best passage must still be about the question
+FOLLOW_UP_CUE_FLOOR = 0.80
 FOLLOW_UP_CUE = re.compile(
     r"^\s*(and|what about|how about|also|а|і|й|та|а як|und|sowie|i|a|oraz|et|y|e|en|ja|och|og|és|ir|un|и)\b",
     re.IGNORECASE,
@@ -157,9 +161,9 @@ class Assistant:
         on_topic = self.searcher.search_with_vector(question, vector, lang=lang, allowed=topic)
         cue = bool(FOLLOW_UP_CUE.match(question))
         margin = FOLLOW_UP_CUE_MARGIN if cue else FOLLOW_UP_MARGIN
-        floor = ABSTAIN_BELOW - (0.06 if cue else 0.03)
+        floor = FOLLOW_UP_CUE_FLOOR if cue else FOLLOW_UP_FLOOR
         if on_topic.hits and on_topic.best_cosine >= max(result.best_cosine - margin, floor):
-            return SearchResult(on_topic.hits, on_topic.best_cosine, False)
+            return SearchResult(on_topic.hits, on_topic.best_cosine, False, on_topic.evidence)
         return result
 
     def ask(self, question: str, lang: str | None = None) -> Reply:
@@ -180,7 +184,8 @@ class Assistant:
     # commands ----------------------------------------------------------------------------------------------
     def handle_command(self, user: UserRef, name: str, args: str = "") -> Reply:
         """A /command; unknown ones get a polite pointer to /help."""
-        lang = self.reply_language(user, args or None)
+        # Only /ask carries words of the user's own; a /start payload ("from-website") says nothing of the language.
+        lang = self.reply_language(user, args if name.lower() == "ask" and args else None)
         self.store.touch_user(user.id, telegram_language=user.client_language)
         with use_language(lang):
             handler = {

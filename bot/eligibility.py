@@ -65,13 +65,15 @@ def is_eligibility_question(question: str, filters: Filters, named: bool) -> boo
 
 
 def eligible(entry: Entry, filters: Filters) -> bool:
+    """Whether an entry fits every condition a question states. A member state named in the question is the
+    applicant's ("for a Polish gmina") or the programme's own ("a Polish programme"): either fits."""
     meta = entry.meta
     if meta.kind not in LISTED_KINDS:
         return False
     countries = set(meta.eligibility.countries)
-    eu_side = [c for c in filters.countries if c in EU_MEMBER_STATES]
+    eu_side = set(filters.countries) & EU_MEMBER_STATES
     if eu_side:
-        if countries and not (countries & set(eu_side) or "EU" in countries):
+        if countries and not (countries & eu_side or "EU" in countries or set(meta.member_states) & eu_side):
             return False
     elif filters.oblasts or "UA" in filters.countries:
         if countries and "UA" not in countries:

@@ -102,7 +102,7 @@ SECTOR_WORDS: dict[str, tuple[str, ...]] = {
     "education": ("educat", "school", "освіт", "школ", "bildung", "schul", "eduk", "szkoł", "szkol", "école",
                   "ecole", "scuol", "escuel"),
     "social": ("social", "соціальн", "sozial", "społ", "spolecz"),
-    "economy": ("econom", "business", "sme", "економ", "бізнес", "підприєм", "wirtschaft", "unternehm",
+    "economy": ("econom", "business", "smes$", "економ", "бізнес", "підприєм", "wirtschaft", "unternehm",
                 "gospodar", "przedsięb", "przedsieb"),
     "climate": ("climat", "клімат", "klima"),
     "environment": ("environment", "довкілл", "екологі", "umwelt", "środowisk", "srodowisk"),

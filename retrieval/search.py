@@ -1,10 +1,14 @@
 """Hybrid search over the knowledge index: dense cosine plus lexical ranks, fused per entry.
 
-Ranking fuses three rankings of entries with weighted reciprocal rank (c=60): by the meaning of their passages, by
-BM25 words, and by the meaning of the sample questions each entry answers (question to question, the way people
-ask). Entries whose name the query spells out come first. Whether to answer at all is decided on the raw dense cosine (or an exact name
-hit), never on a fused rank: `ABSTAIN_BELOW` is calibrated on labelled questions (benchmarks/retrieval_quality.py).
-"""
+Ranking fuses two rankings of entries with weighted reciprocal rank (c=60): by meaning and by BM25 words. Meaning is
+the cosine of an entry's best passage, plus a little of its second, plus that of the closest sample question the
+entry answers (question to question: how people ask, which passages written as facts miss). Entries whose name the
+query spells out come first.
+
+Whether to answer at all is decided on the evidence for the best supported entry, never on a fused rank: its best
+passage's cosine plus its closest sample question's, or an exact name. `ABSTAIN_BELOW` is calibrated on labelled
+questions (benchmarks/retrieval_quality.py); the two cosines together separate off-topic questions better than
+either alone. """
 
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
 from retrieval.lexical import NameMatcher, PassageBM25
 
-ABSTAIN_BELOW = 0.86  # dense cosine of the best passage; below it (and with no exact name) we say "not known"
+ABSTAIN_BELOW = 1.75  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
-QUESTION_WEIGHT = 1.0
-SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
+SECOND_PASSAGE_WEIGHT = 0.3
+QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
@@ -64,8 +68,9 @@ class EntryHit:
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[EntryHit]
-    best_cosine: float
+    best_cosine: float  # of the best passage
     abstained: bool
+    evidence: float = 0.0  # best passage + closest sample question, of the best supported entry
 
 
 class Searcher:
@@ -86,6 +91,7 @@ class Searcher:
         self._entry_ids = sorted(set(self._entry_of.tolist()))
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._question_entry = np.array([self._entry_number[e] for e in self._entry_of[self._question_rows]], dtype=int)
+        self._has_questions = np.bincount(self._question_entry, minlength=len(self._entry_ids)) > 0
         self._bm25 = PassageBM25(d.page_content for d in self._docs)
         # How-to entries have topics, not names: their aliases ("Eigenanteil", "Partnerstadt") are capitalized
         # common nouns in German, and must not outrank the programmes a question names.
@@ -156,9 +162,11 @@ class Searcher:
             entry_id = str(self._entry_of[row])
             hit = per_entry.get(entry_id)
             if hit is None:
+                number = self._entry_number[entry_id]
+                # An entry without sample questions stands in with its best passage: neither ranked down nor up.
+                question_cosine = closest_question[number] if self._has_questions[number] else cosine[row]
                 hit = per_entry[entry_id] = EntryHit(
-                    entry_id, 0.0, float(adjusted[row]), 0.0, entry_id in names,
-                    float(closest_question[self._entry_number[entry_id]]),
+                    entry_id, 0.0, float(adjusted[row]), 0.0, entry_id in names, float(question_cosine)
                 )
             hit.lexical = max(hit.lexical, float(lexical[row]))
             if len(hit.passages) < 6:
@@ -168,15 +176,14 @@ class Searcher:
                                float(cosine[row]))
                 )
         if not per_entry:
-            return SearchResult([], 0.0, True)
+            return SearchResult([], 0.0, True, 0.0)
         def entry_dense(hit: EntryHit) -> float:
             second = hit.passages[1].cosine if len(hit.passages) > 1 else hit.passages[0].cosine
-            return hit.dense + SECOND_PASSAGE_WEIGHT * second
+            return hit.dense + SECOND_PASSAGE_WEIGHT * second + QUESTION_WEIGHT * hit.question
 
         by_dense = sorted(per_entry.values(), key=lambda h: -entry_dense(h))
         by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
-        by_question = sorted((h for h in per_entry.values() if h.question > 0), key=lambda h: -h.question)
-        for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT), (by_question, QUESTION_WEIGHT)):
+        for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT)):
             for rank, hit in enumerate(ranking):
                 hit.score += weight / (RRF_C + rank + 1)
         for hit in per_entry.values():
@@ -185,6 +192,7 @@ class Searcher:
             if hit.entry_id in preferred:
                 hit.score += PREFERRED_BONUS
         ranked = sorted(per_entry.values(), key=lambda h: -h.score)[:k]
-        best_cosine = max(p.cosine for h in per_entry.values() for p in h.passages[:1])
-        abstained = not names.intersection(per_entry) and best_cosine < ABSTAIN_BELOW
-        return SearchResult(ranked, best_cosine, abstained)
+        best_cosine = max(h.passages[0].cosine for h in per_entry.values())
+        evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
+        abstained = not names.intersection(per_entry) and evidence < ABSTAIN_BELOW
+        return SearchResult(ranked, best_cosine, abstained, evidence)
