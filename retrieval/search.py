@@ -22,7 +22,7 @@ from retrieval.chunking import QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
-from retrieval.lexical import NameMatcher, PassageBM25
+from retrieval.lexical import NameMatcher, PassageBM25, fold
 
 ABSTAIN_BELOW = 1.75  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
@@ -85,14 +85,16 @@ class Searcher:
         self._entry_of = np.array([m["entry_id"] for m in self._meta])
         self._lang_of = np.array([m["lang"] for m in self._meta])
         self._vectors = store.index.reconstruct_n(0, store.index.ntotal)
-        # Sample questions rank entries but are never quoted, nor counted as words or as evidence to answer.
+        # Sample questions rank entries and count as evidence to answer, but are never quoted nor ranked by words.
         self._is_question = np.array([m.get("role") == QUESTION for m in self._meta], dtype=bool)
         self._question_rows = np.flatnonzero(self._is_question)
         self._entry_ids = sorted(set(self._entry_of.tolist()))
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._question_entry = np.array([self._entry_number[e] for e in self._entry_of[self._question_rows]], dtype=int)
         self._has_questions = np.bincount(self._question_entry, minlength=len(self._entry_ids)) > 0
-        self._bm25 = PassageBM25(d.page_content for d in self._docs)
+        self._bm25 = PassageBM25(
+            "" if is_question else d.page_content for d, is_question in zip(self._docs, self._is_question)
+        )
         # How-to entries have topics, not names: their aliases ("Eigenanteil", "Partnerstadt") are capitalized
         # common nouns in German, and must not outrank the programmes a question names.
         self._names = NameMatcher({
@@ -100,6 +102,17 @@ class Searcher:
             for e in entries
             if e.meta.kind != "how-to"
         })
+        # A how-to entry about a named programme ("How the European Partnership Hub secretariat helps") is named
+        # with it: the two then compete on meaning, not on the name alone.
+        how_to_titles = {e.id: [fold(t) for t in e.meta.title.values()] for e in entries if e.meta.kind == "how-to"}
+        self._how_tos_about = {
+            named.id: {
+                how_to for how_to, titles in how_to_titles.items()
+                if any(fold(named.meta.programme) in title for title in titles)
+            }
+            for named in entries
+            if named.meta.kind != "how-to"
+        }
 
     def _candidates(
         self, adjusted: np.ndarray, lexical: np.ndarray, allowed: set[str] | None, names: set[str]
@@ -116,8 +129,9 @@ class Searcher:
         return rows[np.argsort(-adjusted[rows], kind="stable")]
 
     def named_entries(self, question: str) -> set[str]:
-        """Entries whose programme name or alias the question spells out."""
-        return self._names.matches(question)
+        """Entries whose programme name or alias the question spells out, and the how-to entries about them."""
+        named = self._names.matches(question)
+        return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
 
     def embed_queries(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, "query")
@@ -154,8 +168,7 @@ class Searcher:
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
         adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)
-        lexical[self._is_question] = 0.0
-        names = self._names.matches(question)
+        names = self.named_entries(question)
 
         per_entry: dict[str, EntryHit] = {}
         for row in self._candidates(adjusted, lexical, allowed, names):
