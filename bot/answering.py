@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from babel.dates import format_date
+from babel.lists import format_list
 
 from bot.i18n import _, current_language
 from bot.reply import Block, Button, Citation, Reply
@@ -74,15 +75,23 @@ def best_section(hit: EntryHit) -> int:
     return hit.passages[0].section if hit.passages else 0
 
 
-def not_found_reply(lang: str, question_id: int | None) -> Reply:
+def not_found_reply(lang: str, question_id: int | None, unknown_names: tuple[str, ...] = ()) -> Reply:
+    """"Not in my knowledge base", naming the programme asked about when we know we lack it (URBACT)."""
     buttons: tuple[tuple[Button, ...], ...] = ()
     if question_id is not None:
         buttons = ((Button(_("Ask the secretariat"), f"handoff:{question_id}"),),)
+    if unknown_names:
+        # I18N: {names} is one or more programme names the user asked about, e.g. "URBACT" or "URBACT and EBRD".
+        first = _("I have no information about {names} in my knowledge base about EU–Ukraine municipal "
+                  "partnerships and funding, and I do not want to guess.").format(
+            names=format_list(list(dict.fromkeys(unknown_names)), locale=lang))
+    else:
+        first = _("I could not find this in my knowledge base about EU–Ukraine municipal partnerships "
+                  "and funding, and I do not want to guess.")
     return Reply(
         lang,
         (
-            Block("text", _("I could not find this in my knowledge base about EU–Ukraine municipal partnerships "
-                            "and funding, and I do not want to guess.")),
+            Block("text", first),
             Block("text", _("I can pass your question to the secretariat of the European Partnership Hub, who will "
                             "answer in person. You can also rephrase it or name a programme.")),
         ),
@@ -97,7 +106,7 @@ def compose_answer(
 ) -> Reply:
     """The reply for a search result, in `lang` (which must be the active gettext language)."""
     if result.abstained or not result.hits:
-        return not_found_reply(lang, question_id)
+        return not_found_reply(lang, question_id, result.unknown_names)
     top = result.hits[0]
     top_entry = entries[top.entry_id]
     quote = quote_for(top_entry, best_section(top), lang)

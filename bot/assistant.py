@@ -119,7 +119,8 @@ class Assistant:
         """Eligibility list or cited answer. Without a user (command line) nothing is stored and no buttons appear."""
         filters = find_filters(text)
         named = bool(self.searcher.named_entries(text))
-        if is_eligibility_question(text, filters, named):
+        # "Is URBACT open to a Hungarian town?" asks about a programme we do not cover: no list of others.
+        if is_eligibility_question(text, filters, named) and not self.searcher.unknown_names(text):
             question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
             reply = eligibility_reply(text, filters, self.searcher, lang, question_id)
             if user:

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.storage import Store
 from retrieval.embedder import SentenceEmbeddings, load_embedder
 from retrieval.index import Progress, build_index, load_or_build, stderr_progress
-from retrieval.knowledge import Entry, load_knowledge
+from retrieval.knowledge import Entry, load_knowledge, load_not_covered
 from retrieval.search import Searcher
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Runtime:
         store = load_or_build(
             self.entries, self.embedder, self.settings.index_dir, self.settings.knowledge_dir, self.progress
         )
-        return Searcher(store, self.embedder, self.entries)
+        return Searcher(store, self.embedder, self.entries, load_not_covered(self.settings.knowledge_dir))
 
     @cached_property
     def store(self) -> Store:

@@ -304,6 +304,23 @@ def load_knowledge(root: Path) -> list[Entry]:
     return entries
 
 
+def load_not_covered(root: Path) -> dict[str, tuple[str, ...]]:
+    """`not_covered.yaml`: names of programmes we have no entry for, by a key of our own (see the file)."""
+    path = root / "not_covered.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        raw = _load_yaml(path)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path}: expected a mapping of keys to lists of names")
+    for key, names in raw.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise KnowledgeError(f"{path}: field '{key}' must be a list of non-empty names")
+    return {str(key): tuple(names) for key, names in raw.items()}
+
+
 def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:
     """Every section text of the knowledge base, grouped by language: a corpus of known language."""
     texts: dict[str, list[str]] = {}

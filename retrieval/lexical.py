@@ -118,3 +118,59 @@ class NameMatcher:
             if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans):
                 found.add(entry_id)
         return found
+
+
+_ACRONYM_LIKE = re.compile(r"(?<![\w-])(?:[^\W\d_a-zà-ÿа-яіїєґα-ω]{3,}|[A-Z][a-z]+[A-Z]\w*)(?![\w-])")
+
+
+class UnknownAcronyms:
+    """Acronyms and CamelCase names in a query that the knowledge base never uses: URBACT, EBRD, SlovakAid.
+
+    A question about a programme or body we have no entry for must get "not in my knowledge base", not the
+    nearest entry we do have. Words the knowledge base uses in any case do not count, so a question typed in
+    capitals ("WHO CAN APPLY") or a stressed word ("NOT") is not mistaken for a name.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._known: set[str] = set()
+        self._words: set[str] = set()
+        for text in texts:
+            self._known.update(_ACRONYM_LIKE.findall(text))
+            self._words.update(word.casefold() for word in _WORD.findall(text))
+
+    def find(self, query: str) -> list[str]:
+        return [
+            token for token in _ACRONYM_LIKE.findall(query)
+            if token not in self._known and token.casefold() not in self._words
+        ]
+
+
+class PhraseMatcher:
+    """Finds multi-word names in a query by the beginnings of their words, so that case endings meet:
+    "Kreatywna Europa" / "Kreatywnej Europy", "Visegrádský fond" / "Visegrádského fondu". A word of the name
+    keeps at most its first six letters and drops its last one when longer than four; a one-word name is
+    matched whole ("Weltbank"), as its beginning alone would be other words' too ("wereldwijd")."""
+
+    def __init__(self, names_by_key: dict[str, Iterable[str]]) -> None:
+        self._by_start: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # by the first 3 letters
+        for key, names in names_by_key.items():
+            for name in names:
+                tokens = words(name)
+                if len(tokens) > 1:
+                    tokens = [t[: min(STEM_CHARS, len(t) - 1)] if len(t) > 4 else t for t in tokens]
+                if tokens:
+                    self._by_start.setdefault(tokens[0][:3], []).append((tuple(tokens), key))
+
+    def matches(self, query: str) -> dict[str, str]:
+        """Keys of the names found, each with the words of the query that named it."""
+        original = _WORD.findall(query)
+        tokens = words(query)
+        found: dict[str, str] = {}
+        for i, token in enumerate(tokens):
+            for name, key in self._by_start.get(token[:3], ()):
+                span = tokens[i : i + len(name)]
+                if key in found or len(span) < len(name):
+                    continue
+                if span == list(name) if len(name) == 1 else all(t.startswith(n) for t, n in zip(span, name)):
+                    found[key] = " ".join(original[i : i + len(name)])
+        return found

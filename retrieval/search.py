@@ -6,13 +6,14 @@ entry answers (question to question: how people ask, which passages written as f
 query spells out come first.
 
 Whether to answer at all is decided on the evidence for the best supported entry, never on a fused rank: its best
-passage's cosine plus its closest sample question's, or an exact name. `ABSTAIN_BELOW` is calibrated on labelled
+passage's cosine plus its closest sample question's, or an exact name. A question using an acronym the knowledge
+base has never seen (URBACT, EBRD) asks about something we do not cover, however close its words. `ABSTAIN_BELOW` is calibrated on labelled
 questions (benchmarks/retrieval_quality.py); the two cosines together separate off-topic questions better than
 either alone. """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from retrieval.chunking import QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
-from retrieval.lexical import NameMatcher, PassageBM25, fold
+from retrieval.lexical import NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, fold
 
 ABSTAIN_BELOW = 1.75  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
@@ -71,12 +72,19 @@ class SearchResult:
     best_cosine: float  # of the best passage
     abstained: bool
     evidence: float = 0.0  # best passage + closest sample question, of the best supported entry
+    unknown_names: tuple[str, ...] = ()  # acronyms the question uses and the knowledge base does not (URBACT)
 
 
 class Searcher:
     """Answers `search(question)` over a loaded index; thread-safe for reads."""
 
-    def __init__(self, store: FAISS, embedder: SentenceEmbeddings, entries: list[Entry]) -> None:
+    def __init__(
+        self,
+        store: FAISS,
+        embedder: SentenceEmbeddings,
+        entries: list[Entry],
+        not_covered: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.entries = {e.id: e for e in entries}
@@ -92,6 +100,8 @@ class Searcher:
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._question_entry = np.array([self._entry_number[e] for e in self._entry_of[self._question_rows]], dtype=int)
         self._has_questions = np.bincount(self._question_entry, minlength=len(self._entry_ids)) > 0
+        self._unknown = UnknownAcronyms(d.page_content for d in self._docs)
+        self._not_covered = PhraseMatcher(dict(not_covered or {}))
         self._bm25 = PassageBM25(
             "" if is_question else d.page_content for d, is_question in zip(self._docs, self._is_question)
         )
@@ -132,6 +142,11 @@ class Searcher:
         """Entries whose programme name or alias the question spells out, and the how-to entries about them."""
         named = self._names.matches(question)
         return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Names in the question of programmes we do not cover: acronyms the knowledge base never uses, and the
+        names listed in knowledge/not_covered.yaml."""
+        return [*self._unknown.find(question), *self._not_covered.matches(question).values()]
 
     def embed_queries(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, "query")
@@ -207,5 +222,7 @@ class Searcher:
         ranked = sorted(per_entry.values(), key=lambda h: -h.score)[:k]
         best_cosine = max(h.passages[0].cosine for h in per_entry.values())
         evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
-        abstained = not names.intersection(per_entry) and evidence < ABSTAIN_BELOW
-        return SearchResult(ranked, best_cosine, abstained, evidence)
+        # A programme we have no entry for (URBACT, EBRD) would otherwise get the nearest one we do have.
+        unknown = tuple(self.unknown_names(question))
+        abstained = not names.intersection(per_entry) and (evidence < ABSTAIN_BELOW or bool(unknown))
+        return SearchResult(ranked, best_cosine, abstained, evidence, unknown)

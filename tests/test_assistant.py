@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.assistant import UserRef
+from bot.i18n import _, use_language
 
 from .conftest import ROOT  # noqa: F401
 
@@ -125,3 +126,21 @@ def test_stateless_ask_stores_nothing(assistant, store):
     reply = assistant.ask("Хто може подаватися на NAKOPA?")
     assert reply.language == "uk" and reply.citations and not reply.buttons
     assert store.db["questions"].count == 0
+
+
+UNKNOWN_PROGRAMME = ("I have no information about {names} in my knowledge base about EU–Ukraine municipal "
+                     "partnerships and funding, and I do not want to guess.")
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "name"),
+    [("Як громаді подати заявку на грант USAID?", "uk", "USAID"),
+     ("Comment candidater au programme URBACT pour un réseau de villes ?", "fr", "URBACT")],
+)
+def test_a_programme_we_do_not_cover_is_named_in_the_reply(assistant, question, lang, name):
+    reply = assistant.ask(question)
+    assert reply.abstained and not reply.citations and reply.language == lang
+    english = UNKNOWN_PROGRAMME.format(names=name)
+    with use_language(lang):
+        translated = _(UNKNOWN_PROGRAMME).format(names=name)
+    assert translated != english and translated in reply.plain_text()

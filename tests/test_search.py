@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.evaluation import evaluate, load_questions
-from retrieval.lexical import NameMatcher, fold, stems
+from retrieval.knowledge import load_not_covered
+from retrieval.lexical import NameMatcher, PhraseMatcher, UnknownAcronyms, fold, stems
 
 from .conftest import ROOT
 
@@ -76,8 +77,47 @@ def test_fast_evaluation_subset_does_not_regress(assistant):
         reply = assistant.ask(q.text)
         return [c.id for c in reply.citations], reply.abstained
 
-    report = evaluate(subset, rank)  # measured: top-1 0.86, MRR 0.91, off-topic refused 0.9, no false refusal
-    assert report.overall["top1"] >= 0.83, report.misses
-    assert report.overall["mrr"] >= 0.88
-    assert report.abstention["recall"] >= 0.8
-    assert report.abstention["false_abstentions"] <= 2
+    report = evaluate(subset, rank)  # measured: top-1 0.93, MRR 0.95, off-topic refused 0.97, 2 false refusals
+    assert report.overall["top1"] >= 0.9, report.misses
+    assert report.overall["mrr"] >= 0.92
+    assert report.abstention["recall"] >= 0.9
+    assert report.abstention["false_abstentions"] <= 4
+
+def test_acronyms_the_knowledge_base_never_uses_are_unknown_programmes():
+    unknown = UnknownAcronyms(["NAKOPA funds German municipalities. The EU and the EIB lend; an NGO can apply."])
+    assert unknown.find("Can a hromada apply to URBACT or the EBRD?") == ["URBACT", "EBRD"]
+    assert unknown.find("Does SlovakAid fund this?") == ["SlovakAid"]
+    assert unknown.find("NAKOPA, EIB, NGO and EU are known") == []
+    assert unknown.find("CAN AN NGO APPLY TO NAKOPA") == []  # typed in capitals: known words, not names
+
+
+def test_phrases_meet_their_case_endings_but_not_other_words():
+    matcher = PhraseMatcher({"creative-europe": ["Kreatywna Europa", "Creative Europe"], "world-bank": ["Wereldbank"]})
+    assert matcher.matches("grant z programu Kreatywnej Europy?") == {"creative-europe": "Kreatywnej Europy"}
+    assert matcher.matches("Geld van de Wereldbank") == {"world-bank": "Wereldbank"}
+    assert matcher.matches("wereldwijd netwerk") == {}
+    assert matcher.matches("to create Europe-wide networks") == {}
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("Can our town join an URBACT network with a Ukrainian partner?", "URBACT"),
+     ("Kann unser Kulturverein Geld aus Kreatives Europa für ein Projekt mit der Ukraine bekommen?", "Kreatives Europa"),
+     ("Чи дає Світовий банк гранти громадам на ремонт лікарень?", "Світовий банк")],
+)
+def test_a_programme_we_do_not_cover_is_not_answered_with_another(searcher, question, name):
+    result = searcher.search(question)
+    assert result.abstained and name in result.unknown_names
+
+
+def test_a_named_programme_is_answered_even_beside_an_unknown_one(searcher):
+    result = searcher.search("Can we combine NAKOPA with an EBRD loan?")
+    assert not result.abstained and result.hits[0].entry_id == "nakopa"
+
+
+def test_names_of_programmes_we_do_not_cover_appear_nowhere_in_the_knowledge_base(runtime):
+    """An entry written for one of them must take it off knowledge/not_covered.yaml."""
+    matcher = PhraseMatcher(load_not_covered(ROOT / "knowledge"))
+    texts = [s.text for e in runtime.entries for d in e.documents.values() for s in d.sections]
+    texts += [name for e in runtime.entries for name in (e.meta.programme, *e.meta.aliases, *e.meta.title.values())]
+    assert not [(t[:60], found) for t in texts if (found := matcher.matches(t))]
