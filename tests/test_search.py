@@ -83,6 +83,7 @@ def test_fast_evaluation_subset_does_not_regress(assistant):
     assert report.abstention["recall"] >= 0.9
     assert report.abstention["false_abstentions"] <= 4
 
+
 def test_acronyms_the_knowledge_base_never_uses_are_unknown_programmes():
     unknown = UnknownAcronyms(["NAKOPA funds German municipalities. The EU and the EIB lend; an NGO can apply."])
     assert unknown.find("Can a hromada apply to URBACT or the EBRD?") == ["URBACT", "EBRD"]
