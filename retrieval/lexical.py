@@ -123,12 +123,25 @@ class NameMatcher:
 _ACRONYM_LIKE = re.compile(r"(?<![\w-])(?:[^\W\d_a-zà-ÿа-яіїєґα-ω]{3,}|[A-Z][a-z]+[A-Z]\w*)(?![\w-])")
 
 
+# Acronyms of everyday administration, law and office life in our users' languages: not programme names.
+GENERIC_ACRONYMS = frozenset("""
+    ОТГ ТГ ОМС ЦНАП ОДА ОВА РДА РВА ТОВ ФОП ПП КП КНП ОСББ ЖКГ ЖКП МВС ДСНС ЗСУ КМУ ВРУ ЄС ЗМІ ПДФО ПДВ ЄДРПОУ ГО НУО
+    ВПО ДТП ПКД ПКМУ МСП ТОР
+    GmbH AG KG eV DSGVO BGB HGB KMU GWB EStG
+    JST UE RP PL USA NGO NGOs SME SMEs PDF DOC DOCX XLS CSV URL FAQ CEO CFO HR IT ICT GIS GPS LED PPP ESCO VAT GDP GDPR
+    RFP ToR MoU CV IBAN BIC SWIFT COVID AI API SMS PR TV NB PS OK ASAP ETA
+    PME PMI ONG ONLUS ASBL VZW PYME SA SARL SRL SPA SL BV NV AB AS OY OÜ SIA UAB DOO DD KFT ZRT BT EOOD OOD
+    EU EUR UAH USD PLN CZK HUF RON SEK DKK BGN
+""".split())
+
+
 class UnknownAcronyms:
     """Acronyms and CamelCase names in a query that the knowledge base never uses: URBACT, EBRD, SlovakAid.
 
     A question about a programme or body we have no entry for must get "not in my knowledge base", not the
     nearest entry we do have. Words the knowledge base uses in any case do not count, so a question typed in
-    capitals ("WHO CAN APPLY") or a stressed word ("NOT") is not mistaken for a name.
+    capitals ("WHO CAN APPLY") or a stressed word ("NOT") is not mistaken for a name; nor do the acronyms of
+    everyday administration (ОТГ, ЦНАП, GmbH, JST, PDF).
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
@@ -141,7 +154,7 @@ class UnknownAcronyms:
     def find(self, query: str) -> list[str]:
         return [
             token for token in _ACRONYM_LIKE.findall(query)
-            if token not in self._known and token.casefold() not in self._words
+            if token not in self._known and token not in GENERIC_ACRONYMS and token.casefold() not in self._words
         ]
 
 

@@ -90,6 +90,7 @@ def test_acronyms_the_knowledge_base_never_uses_are_unknown_programmes():
     assert unknown.find("Does SlovakAid fund this?") == ["SlovakAid"]
     assert unknown.find("NAKOPA, EIB, NGO and EU are known") == []
     assert unknown.find("CAN AN NGO APPLY TO NAKOPA") == []  # typed in capitals: known words, not names
+    assert unknown.find("Гранти для ОТГ на ЦНАП? Our GmbH sends a PDF.") == []  # everyday acronyms
 
 
 def test_phrases_meet_their_case_endings_but_not_other_words():
