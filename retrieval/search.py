@@ -25,7 +25,7 @@ from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
 from retrieval.lexical import NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, fold
 
-ABSTAIN_BELOW = 1.75  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
+ABSTAIN_BELOW = 1.74  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
