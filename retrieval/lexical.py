@@ -72,6 +72,7 @@ class NameMatcher:
     def __init__(self, names_by_entry: dict[str, Iterable[str]]) -> None:
         self._exact: list[tuple[str, str]] = []
         self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # names by their first word
+        self._families: dict[tuple[str, ...], tuple[str, frozenset[str]]] = {}  # "CERV", "Interreg": their entries
         names_by_entry = {entry_id: [*names, *map(without_years, names)] for entry_id, names in names_by_entry.items()}
         owners: dict[tuple[str, ...], set[str]] = {}
         for entry_id, names in names_by_entry.items():
@@ -85,6 +86,8 @@ class NameMatcher:
                 if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
                     continue
                 if self._ambiguous(tokens, entry_id, owners):
+                    members = {e for name_, ids in owners.items() if set(tokens) <= set(name_) for e in ids}
+                    self._families[tokens] = (name, frozenset(members))
                     continue
                 if len(tokens) == 1 and name.isupper() and len(name) <= 4:
                     self._exact.append((name, entry_id))
@@ -101,6 +104,19 @@ class NameMatcher:
             return False
         containing = {e for name, ids in owners.items() if tokens[0] in name for e in ids} - {owner}
         return len(containing) > 1
+
+    def family(self, query: str) -> set[str]:
+        """Entries of a family the query names ("CERV", "SKEW", "Interreg"): one of them is probably meant."""
+        raw = set(_WORD.findall(query))
+        tokens = words(query)
+        found: set[str] = set()
+        for family_tokens, (name, members) in self._families.items():
+            if len(family_tokens) == 1 and len(name) <= 4:  # short ones as spelled: "BoT", not the word "bot"
+                if name in raw:
+                    found |= members
+            elif any(tuple(tokens[i : i + len(family_tokens)]) == family_tokens for i in range(len(tokens))):
+                found |= members
+        return found
 
     def matches(self, query: str) -> set[str]:
         """Entries named in the query; a name inside a longer one found there does not count ("European

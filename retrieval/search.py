@@ -3,7 +3,7 @@
 Ranking fuses two rankings of entries with weighted reciprocal rank (c=60): by meaning and by BM25 words. Meaning is
 the cosine of an entry's best passage, plus a little of its second, plus that of the closest sample question the
 entry answers (question to question: how people ask, which passages written as facts miss). Entries whose name the
-query spells out come first.
+query spells out come first; a name several entries share ("CERV", "SKEW") gives its members a small hint.
 
 Whether to answer at all is decided on the evidence for the best supported entry, never on a fused rank: its best
 passage's cosine plus its closest sample question's, or an exact name. A question using an acronym the knowledge
@@ -32,6 +32,7 @@ LEXICAL_WEIGHT = 0.35
 SECOND_PASSAGE_WEIGHT = 0.3
 QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
+FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
 LEXICAL_CANDIDATES = 200
@@ -135,7 +136,7 @@ class Searcher:
         else:
             rows = np.union1d(top(adjusted, DENSE_CANDIDATES), top(lexical, LEXICAL_CANDIDATES, above=0.0))
             if names:
-                rows = np.union1d(rows, np.flatnonzero(np.isin(self._entry_of, list(names))))
+                rows = np.union1d(rows, np.flatnonzero(np.isin(self._entry_of, list(names)) & ~self._is_question))
         return rows[np.argsort(-adjusted[rows], kind="stable")]
 
     def named_entries(self, question: str) -> set[str]:
@@ -184,6 +185,7 @@ class Searcher:
         adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)
         names = self.named_entries(question)
+        family = self._names.family(question)
 
         per_entry: dict[str, EntryHit] = {}
         for row in self._candidates(adjusted, lexical, allowed, names):
@@ -217,6 +219,8 @@ class Searcher:
         for hit in per_entry.values():
             if hit.name_hit:
                 hit.score += 1.0
+            elif hit.entry_id in family:
+                hit.score += FAMILY_BONUS
             if hit.entry_id in preferred:
                 hit.score += PREFERRED_BONUS
         ranked = sorted(per_entry.values(), key=lambda h: -h.score)[:k]
@@ -224,5 +228,5 @@ class Searcher:
         evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
         # A programme we have no entry for (URBACT, EBRD) would otherwise get the nearest one we do have.
         unknown = tuple(self.unknown_names(question))
-        abstained = not names.intersection(per_entry) and (evidence < ABSTAIN_BELOW or bool(unknown))
+        abstained = not (names | family).intersection(per_entry) and (evidence < ABSTAIN_BELOW or bool(unknown))
         return SearchResult(ranked, best_cosine, abstained, evidence, unknown)

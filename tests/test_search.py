@@ -123,3 +123,17 @@ def test_names_of_programmes_we_do_not_cover_appear_nowhere_in_the_knowledge_bas
     texts = [s.text for e in runtime.entries for d in e.documents.values() for s in d.sections]
     texts += [name for e in runtime.entries for name in (e.meta.programme, *e.meta.aliases, *e.meta.title.values())]
     assert not [(t[:60], found) for t in texts if (found := matcher.matches(t))]
+
+
+def test_a_name_shared_by_several_entries_names_their_family():
+    matcher = NameMatcher({"twinning": ["CERV Town Twinning", "CERV"], "networks": ["CERV Networks of Towns", "CERV"],
+                           "bridges": ["Bridges of Trust", "BoT"], "hub": ["European Partnership Hub", "BoT"]})
+    assert matcher.matches("Is there CERV money for us?") == set()  # no single entry is named...
+    assert matcher.family("Is there CERV money for us?") == {"twinning", "networks"}  # ...but one of two is meant
+    assert matcher.family("What can this bot do?") == set()  # short names only as spelled
+    assert matcher.family("Who runs BoT?") == {"bridges", "hub"}
+
+
+def test_a_family_mention_is_on_topic_and_hints_at_its_members(searcher):
+    result = searcher.search("Does CERV pay for a two-year network of several towns on civic participation?")
+    assert not result.abstained and result.hits[0].entry_id == "cerv-networks-of-towns"
