@@ -270,11 +270,8 @@ def load_entry(folder: Path) -> Entry:
     return Entry(meta, documents, load_questions(folder / "questions.yaml"))
 
 
-def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
-    """The optional `questions.yaml`: questions users ask that this entry answers, as lists by language.
-
-    They are matched question to question (doc2query): the way people ask, which passages written as facts miss.
-    """
+def _lists_by_key(path: Path, keys: str, items: str) -> dict[str, tuple[str, ...]]:
+    """An optional YAML file mapping keys to lists of non-empty strings; errors name the file and the key."""
     if not path.is_file():
         return {}
     try:
@@ -282,14 +279,24 @@ def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise KnowledgeError(f"{path}: expected a mapping of language codes to lists of questions")
-    questions: dict[str, tuple[str, ...]] = {}
-    for lang, items in raw.items():
+        raise KnowledgeError(f"{path}: expected a mapping of {keys} to lists of {items}")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key, values in raw.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise KnowledgeError(f"{path}: field '{key}' must be a list of non-empty {items}")
+        lists[str(key)] = tuple(v.strip() for v in values)
+    return lists
+
+
+def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
+    """The optional `questions.yaml`: questions users ask that this entry answers, as lists by language.
+
+    They are matched question to question (doc2query): the way people ask, which passages written as facts miss.
+    """
+    questions = _lists_by_key(path, "language codes", "questions")
+    for lang in questions:
         if lang not in EU_LANGUAGES:
             raise KnowledgeError(f"{path}: '{lang}' is not a supported language code")
-        if not isinstance(items, list) or not all(isinstance(q, str) and q.strip() for q in items):
-            raise KnowledgeError(f"{path}: field '{lang}' must be a list of non-empty questions")
-        questions[lang] = tuple(q.strip() for q in items)
     return questions
 
 
@@ -306,19 +313,7 @@ def load_knowledge(root: Path) -> list[Entry]:
 
 def load_not_covered(root: Path) -> dict[str, tuple[str, ...]]:
     """`not_covered.yaml`: names of programmes we have no entry for, by a key of our own (see the file)."""
-    path = root / "not_covered.yaml"
-    if not path.is_file():
-        return {}
-    try:
-        raw = _load_yaml(path)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise KnowledgeError(f"{path}: expected a mapping of keys to lists of names")
-    for key, names in raw.items():
-        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-            raise KnowledgeError(f"{path}: field '{key}' must be a list of non-empty names")
-    return {str(key): tuple(names) for key, names in raw.items()}
+    return _lists_by_key(root / "not_covered.yaml", "keys", "names")
 
 
 def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:
