@@ -220,6 +220,14 @@ async def test_off_topic_question_offers_the_secretariat(bot, fake):
     no_errors(fake)
 
 
+async def test_a_programme_we_do_not_cover_is_named_and_escaped(bot, fake):
+    fake.send_text(14, "Can a hromada join <b>URBACT</b> & the <i>EBRD</i> programmes?")
+    [reply] = await fake.areplies(14, 1)
+    assert "URBACT and EBRD" in reply["text"] and "<b>URBACT" not in reply["html"]
+    assert [b["text"] for row in reply["reply_markup"]["inline_keyboard"] for b in row] == ["Ask the secretariat"]
+    no_errors(fake)
+
+
 async def test_very_long_message_is_answered(bot, fake):
     question = "Which programmes fund water supply projects for a hromada in Lviv oblast? "
     fake.send_text(5, (question * 200)[:10_000])
