@@ -7,12 +7,16 @@ model's comfortable length are split on paragraph and sentence boundaries, the h
 
 from __future__ import annotations
 
+import unicodedata
+
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.knowledge import Entry
 
 QUESTION = "question"  # metadata role of a sample question row
+NON_LATIN_LANGUAGES = frozenset({"uk", "bg", "el"})
+PLAIN_SUFFIX = "/plain"  # chunk id suffix of a sample question's copy without diacritics
 MAX_PASSAGE_CHARS = 1400  # about 350 tokens: well inside e5's 512-token window, prefix and title included
 
 _splitter = RecursiveCharacterTextSplitter(
@@ -69,18 +73,32 @@ def name_card(entry: Entry) -> Document:
     )
 
 
+def without_diacritics(text: str) -> str:
+    """"Kdo může žádat?" as typed on a phone without a Czech keyboard: "Kdo muze zadat?"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def question_documents(entry: Entry) -> list[Document]:
-    """The entry's sample questions, one per row, embedded as queries: they rank entries and are never quoted."""
-    return [
-        Document(
-            id=f"{entry.id}/questions/{lang}/{number}",
-            page_content=question,
-            metadata={"chunk_id": f"{entry.id}/questions/{lang}/{number}", "entry_id": entry.id, "lang": lang,
-                      "role": QUESTION, "kind": entry.meta.kind},
-        )
-        for lang, questions in sorted(entry.questions.items())
-        for number, question in enumerate(questions)
-    ]
+    """The entry's sample questions, one per row, embedded as queries: they rank entries and are never quoted.
+
+    Latin-script questions with diacritics also get a row without them: people on phones often type that way, and
+    the embedding model puts "muze" far from "může"."""
+    documents = []
+    for lang, questions in sorted(entry.questions.items()):
+        for number, question in enumerate(questions):
+            plain = without_diacritics(question)
+            variants = [("", question)]
+            if plain != question and lang not in NON_LATIN_LANGUAGES:
+                variants.append((PLAIN_SUFFIX, plain))
+            for suffix, text in variants:
+                chunk_id = f"{entry.id}/questions/{lang}/{number}{suffix}"
+                documents.append(Document(
+                    id=chunk_id,
+                    page_content=text,
+                    metadata={"chunk_id": chunk_id, "entry_id": entry.id, "lang": lang, "role": QUESTION,
+                              "kind": entry.meta.kind},
+                ))
+    return documents
 
 
 def embedding_prompt(document: Document) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_community.vectorstores import FAISS
 
-from retrieval.chunking import QUESTION
+from retrieval.chunking import NON_LATIN_LANGUAGES, PLAIN_SUFFIX, QUESTION, without_diacritics
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
@@ -32,6 +32,7 @@ LEXICAL_WEIGHT = 0.35
 SECOND_PASSAGE_WEIGHT = 0.3
 QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)  # entries with several matching sections rank a little higher
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
+NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
 FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
@@ -96,11 +97,21 @@ class Searcher:
         self._vectors = store.index.reconstruct_n(0, store.index.ntotal)
         # Sample questions rank entries and count as evidence to answer, but are never quoted nor ranked by words.
         self._is_question = np.array([m.get("role") == QUESTION for m in self._meta], dtype=bool)
-        self._question_rows = np.flatnonzero(self._is_question)
+        plain = np.array([m["chunk_id"].endswith(PLAIN_SUFFIX) for m in self._meta], dtype=bool)
+        # Questions typed without diacritics are matched against both spellings, others against the written one
+        # only: extra rows would otherwise favour entries whose questions happen to have more accents.
+        self._question_rows_for = {
+            True: np.flatnonzero(self._is_question),
+            False: np.flatnonzero(self._is_question & ~plain),
+        }
+        self._question_rows = self._question_rows_for[True]
         self._entry_ids = sorted(set(self._entry_of.tolist()))
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
-        self._question_entry = np.array([self._entry_number[e] for e in self._entry_of[self._question_rows]], dtype=int)
-        self._has_questions = np.bincount(self._question_entry, minlength=len(self._entry_ids)) > 0
+        self._question_entry_for = {
+            typed_plain: np.array([self._entry_number[e] for e in self._entry_of[rows]], dtype=int)
+            for typed_plain, rows in self._question_rows_for.items()
+        }
+        self._has_questions = np.bincount(self._question_entry_for[True], minlength=len(self._entry_ids)) > 0
         self._unknown = UnknownAcronyms(d.page_content for d in self._docs)
         self._not_covered = PhraseMatcher(dict(not_covered or {}))
         self._bm25 = PassageBM25(
@@ -179,8 +190,10 @@ class Searcher:
         # Unit vectors: the inner product is the cosine. einsum, not `@`: BLAS matrix-vector products called from
         # dozens of threads at once contend badly (0.07 ms alone, 19 ms each under 32 threads, measured).
         cosine = np.einsum("ij,j->i", self._vectors, np.asarray(vector, dtype=np.float32))
+        typed_plain = lang not in NO_PLAIN_COPIES and without_diacritics(question) == question
         closest_question = np.full(len(self._entry_ids), -1.0, dtype=np.float32)
-        np.maximum.at(closest_question, self._question_entry, cosine[self._question_rows])
+        rows = self._question_rows_for[typed_plain]
+        np.maximum.at(closest_question, self._question_entry_for[typed_plain], cosine[rows])
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
         adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)

@@ -17,8 +17,10 @@ from .conftest import ROOT
 
 @pytest.fixture
 def small_kb(tmp_path):
+    """Two entries, with the shipped vectors: each build then embeds only what a test changes."""
     for entry_id in ("nakopa", "interreg-next-huskroua"):
         shutil.copytree(ROOT / "knowledge" / "entries" / entry_id, tmp_path / "kb" / "entries" / entry_id)
+    shutil.copytree(ROOT / "knowledge" / "vectors", tmp_path / "kb" / "vectors")
     return tmp_path / "kb"
 
 

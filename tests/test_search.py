@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.chunking import without_diacritics
 from retrieval.evaluation import evaluate, load_questions
 from retrieval.knowledge import load_not_covered
 from retrieval.lexical import NameMatcher, PhraseMatcher, UnknownAcronyms, fold, stems
@@ -137,3 +138,11 @@ def test_a_name_shared_by_several_entries_names_their_family():
 def test_a_family_mention_is_on_topic_and_hints_at_its_members(searcher):
     result = searcher.search("Does CERV pay for a two-year network of several towns on civic participation?")
     assert not result.abstained and result.hits[0].entry_id == "cerv-networks-of-towns"
+
+
+def test_a_question_typed_without_diacritics_meets_the_sample_questions(searcher):
+    written = searcher.entries["cities4cities"].questions["cs"][1]
+    typed = without_diacritics(written)
+    assert typed != written
+    result = searcher.search(typed, lang="cs", k=10)
+    assert result.hits[0].entry_id == "cities4cities" and result.hits[0].question > 0.99
