@@ -7,12 +7,11 @@ model's comfortable length are split on paragraph and sentence boundaries, the h
 
 from __future__ import annotations
 
-import unicodedata
-
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.knowledge import Entry
+from retrieval.lexical import without_diacritics
 
 QUESTION = "question"  # metadata role of a sample question row
 NON_LATIN_LANGUAGES = frozenset({"uk", "bg", "el"})
@@ -71,11 +70,6 @@ def name_card(entry: Entry) -> Document:
         metadata={"chunk_id": chunk_id, "entry_id": entry.id, "lang": "names", "section": 0, "piece": 0,
                   "title": entry.title("en"), "heading": first.heading, "text": first.text, "kind": entry.meta.kind},
     )
-
-
-def without_diacritics(text: str) -> str:
-    """"Kdo může žádat?" as typed on a phone without a Czech keyboard: "Kdo muze zadat?"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def question_documents(entry: Entry) -> list[Document]:

@@ -65,15 +65,16 @@ def build_index(
     cache = cache_path(knowledge_dir, embedder.model_id)
     known = load_vectors(cache)
     missing = [i for i, key in enumerate(keys) if key not in known]
-    missing.sort(key=lambda i: prompts[i])  # one prompt per batch
-    batch = 32
-    for start in range(0, len(missing), batch):
-        for prompt in dict.fromkeys(prompts[i] for i in missing[start : start + batch]):
-            rows = [i for i in missing[start : start + batch] if prompts[i] == prompt]
-            for row, vector in zip(rows, embedder.encode([documents[i].page_content for i in rows], prompt)):
+    batch, done = 32, 0
+    for prompt in dict.fromkeys(prompts[i] for i in missing):  # one prompt per batch
+        rows = [i for i in missing if prompts[i] == prompt]
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            for row, vector in zip(chunk, embedder.encode([documents[i].page_content for i in chunk], prompt)):
                 known[keys[row]] = vector
-        if progress:
-            progress(min(start + batch, len(missing)), len(missing))
+            done += len(chunk)
+            if progress:
+                progress(done, len(missing))
     matrix = np.vstack([known[key] for key in keys]).astype(np.float32)
     if missing or len(known) != len(set(keys)):
         save_vectors(cache, keys, matrix)

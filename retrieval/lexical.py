@@ -20,10 +20,14 @@ _APOSTROPHES = dict.fromkeys(map(ord, "'’ʼ`´"), None)
 STEM_CHARS = 6  # crude but language-neutral: "Львівщина"/"Львівської" and "Förderung"/"Förderungen" meet
 
 
+def without_diacritics(text: str) -> str:
+    """"Kdo může žádat?" as typed on a phone without a Czech keyboard: "Kdo muze zadat?"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
     """Casefold and strip diacritics and apostrophes: 'Lwów' -> 'lwow', 'Пліч-о-пліч' -> 'пліч-о-пліч'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return without_diacritics(text.translate(_APOSTROPHES)).casefold()
 
 
 def words(text: str) -> list[str]:
@@ -200,6 +204,7 @@ class PhraseMatcher:
                 span = tokens[i : i + len(name)]
                 if key in found or len(span) < len(name):
                     continue
-                if span == list(name) if len(name) == 1 else all(t.startswith(n) for t, n in zip(span, name)):
+                whole = len(name) == 1
+                if (span == list(name)) if whole else all(t.startswith(n) for t, n in zip(span, name)):
                     found[key] = " ".join(original[i : i + len(name)])
         return found

@@ -6,10 +6,11 @@ entry answers (question to question: how people ask, which passages written as f
 query spells out come first; a name several entries share ("CERV", "SKEW") gives its members a small hint.
 
 Whether to answer at all is decided on the evidence for the best supported entry, never on a fused rank: its best
-passage's cosine plus its closest sample question's, or an exact name. A question using an acronym the knowledge
-base has never seen (URBACT, EBRD) asks about something we do not cover, however close its words. `ABSTAIN_BELOW` is calibrated on labelled
+passage's cosine plus its closest sample question's, or an exact name. `ABSTAIN_BELOW` is calibrated on labelled
 questions (benchmarks/retrieval_quality.py); the two cosines together separate off-topic questions better than
-either alone. """
+either alone. A question naming a programme we do not cover (an acronym the knowledge base never uses, such as
+URBACT, or a name in knowledge/not_covered.yaml) is not answered, however close its words.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +20,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_community.vectorstores import FAISS
 
-from retrieval.chunking import NON_LATIN_LANGUAGES, PLAIN_SUFFIX, QUESTION, without_diacritics
+from retrieval.chunking import NON_LATIN_LANGUAGES, PLAIN_SUFFIX, QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
-from retrieval.lexical import NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, fold
+from retrieval.lexical import NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, fold, without_diacritics
 
 ABSTAIN_BELOW = 1.74  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
-SECOND_PASSAGE_WEIGHT = 0.3
-QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)  # entries with several matching sections rank a little higher
+SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
+QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
 FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
@@ -104,7 +105,6 @@ class Searcher:
             True: np.flatnonzero(self._is_question),
             False: np.flatnonzero(self._is_question & ~plain),
         }
-        self._question_rows = self._question_rows_for[True]
         self._entry_ids = sorted(set(self._entry_of.tolist()))
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._question_entry_for = {

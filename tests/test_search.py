@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.chunking import without_diacritics
 from retrieval.evaluation import evaluate, load_questions
 from retrieval.knowledge import load_not_covered
-from retrieval.lexical import NameMatcher, PhraseMatcher, UnknownAcronyms, fold, stems
+from retrieval.lexical import NameMatcher, PhraseMatcher, UnknownAcronyms, fold, stems, without_diacritics
 
 from .conftest import ROOT
 
