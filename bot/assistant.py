@@ -159,6 +159,8 @@ class Assistant:
             return result
         if len(question.split()) > FOLLOW_UP_MAX_WORDS or (result.hits and result.hits[0].entry_id in topic):
             return result
+        if result.unknown_names:  # "and URBACT?" asks about a programme we do not cover, not about the topic
+            return result
         on_topic = self.searcher.search_with_vector(question, vector, lang=lang, allowed=topic)
         cue = bool(FOLLOW_UP_CUE.match(question))
         margin = FOLLOW_UP_CUE_MARGIN if cue else FOLLOW_UP_MARGIN

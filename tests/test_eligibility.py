@@ -73,6 +73,12 @@ def test_without_cofinancing_lists_only_full_funding(assistant, runtime):
         assert funding.own_contribution_min == 0 or funding.max_cofinancing_rate == 1
 
 
+def test_a_programme_we_do_not_cover_is_no_follow_up(assistant, user):
+    assistant.handle_text(user, "Wer kann NAKOPA beantragen?")
+    reply = assistant.handle_text(user, "Czy gmina może dostać pieniądze z URBACT?")
+    assert reply.abstained and not reply.citations
+
+
 def test_follow_up_question_stays_on_topic(assistant, user):
     first = assistant.handle_text(user, "Who can apply to NAKOPA?")
     follow = assistant.handle_text(user, "and what is the co-financing?")
