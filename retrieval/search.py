@@ -35,6 +35,7 @@ QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best 
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
 FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
+NAME_OVERRIDE_MARGIN = 0.06  # a named entry comes first unless another is this much closer in meaning
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
 LEXICAL_CANDIDATES = 200
@@ -160,6 +161,20 @@ class Searcher:
         names listed in knowledge/not_covered.yaml."""
         return [*self._unknown.find(question), *self._not_covered.matches(question).values()]
 
+    @staticmethod
+    def _meaning(hit: EntryHit) -> float:
+        """How well an entry answers the question by meaning: its best passage, a little of its second, and its
+        closest sample question."""
+        second = hit.passages[1].cosine if len(hit.passages) > 1 else hit.passages[0].cosine
+        return hit.dense + SECOND_PASSAGE_WEIGHT * second + QUESTION_WEIGHT * hit.question
+
+    def _closest_questions(self, cosine: np.ndarray, typed_plain: bool) -> np.ndarray:
+        """Per entry (by number), the cosine of its sample question closest to the query."""
+        closest = np.full(len(self._entry_ids), -1.0, dtype=np.float32)
+        rows = self._question_rows_for[typed_plain]
+        np.maximum.at(closest, self._question_entry_for[typed_plain], cosine[rows])
+        return closest
+
     def embed_queries(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, "query")
 
@@ -191,9 +206,7 @@ class Searcher:
         # dozens of threads at once contend badly (0.07 ms alone, 19 ms each under 32 threads, measured).
         cosine = np.einsum("ij,j->i", self._vectors, np.asarray(vector, dtype=np.float32))
         typed_plain = lang not in NO_PLAIN_COPIES and without_diacritics(question) == question
-        closest_question = np.full(len(self._entry_ids), -1.0, dtype=np.float32)
-        rows = self._question_rows_for[typed_plain]
-        np.maximum.at(closest_question, self._question_entry_for[typed_plain], cosine[rows])
+        closest_question = self._closest_questions(cosine, typed_plain)
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
         adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)
@@ -220,11 +233,14 @@ class Searcher:
                 )
         if not per_entry:
             return SearchResult([], 0.0, True, 0.0)
-        def entry_dense(hit: EntryHit) -> float:
-            second = hit.passages[1].cosine if len(hit.passages) > 1 else hit.passages[0].cosine
-            return hit.dense + SECOND_PASSAGE_WEIGHT * second + QUESTION_WEIGHT * hit.question
+        meaning = {entry_id: self._meaning(hit) for entry_id, hit in per_entry.items()}
+        # A name the question only mentions in passing ("our Horizon Europe proposal needs partners: can the EU
+        # portal search by country?") must not override an entry that clearly answers it.
+        clearly_best = max(meaning.values()) - NAME_OVERRIDE_MARGIN
+        for hit in per_entry.values():
+            hit.name_hit = hit.name_hit and meaning[hit.entry_id] >= clearly_best
 
-        by_dense = sorted(per_entry.values(), key=lambda h: -entry_dense(h))
+        by_dense = sorted(per_entry.values(), key=lambda h: -meaning[h.entry_id])
         by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
         for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT)):
             for rank, hit in enumerate(ranking):

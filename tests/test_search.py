@@ -40,6 +40,21 @@ def test_exact_programme_names_win(searcher, question, expected):
     assert result.hits[0].entry_id == expected
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["We are preparing a Horizon Europe proposal and need consortium partners from other countries. Can we search "
+     "the EU portal for organisations by country and type?",
+     "Готуємо заявку в Horizon Europe, шукаємо партнерів для консорціуму з інших країн. Чи можна на порталі ЄС "
+     "шукати організації за країною?"],
+)
+def test_a_name_mentioned_in_passing_does_not_override_the_entry_that_answers(searcher, question):
+    result = searcher.search(question)
+    assert result.hits[0].entry_id == "eu-funding-tenders-partner-search"
+    assert searcher.search("What does Horizon Europe offer Ukrainian cities?").hits[0].entry_id == (
+        "horizon-cities-mission-ukraine"
+    )
+
+
 def test_question_language_is_preferred_for_the_quoted_passage(searcher):
     result = searcher.search("Хто може подаватися на NAKOPA?", lang="uk")
     assert result.hits[0].entry_id == "nakopa"
