@@ -28,23 +28,34 @@ _INTENT = re.compile(
     r"подати|eligib|dotac|dofinans|subvenc|support|підтрим|wsparc|unterstütz|unterstutz|can we get|що можемо|"
     r"можемо отримати|куди|ayuda|aide|sostegn|finanțare|finantare|financování|dotaci)",
 )
-OBLAST_NAMES = {
-    "vinnytsia": ("Vinnytsia oblast", "Вінницька область"), "volyn": ("Volyn oblast", "Волинська область"),
-    "dnipropetrovsk": ("Dnipropetrovsk oblast", "Дніпропетровська область"),
-    "donetsk": ("Donetsk oblast", "Донецька область"), "zhytomyr": ("Zhytomyr oblast", "Житомирська область"),
-    "zakarpattia": ("Zakarpattia oblast", "Закарпатська область"),
-    "zaporizhzhia": ("Zaporizhzhia oblast", "Запорізька область"),
-    "ivano-frankivsk": ("Ivano-Frankivsk oblast", "Івано-Франківська область"),
-    "kyiv": ("Kyiv oblast", "Київська область"), "kirovohrad": ("Kirovohrad oblast", "Кіровоградська область"),
-    "luhansk": ("Luhansk oblast", "Луганська область"), "lviv": ("Lviv oblast", "Львівська область"),
-    "mykolaiv": ("Mykolaiv oblast", "Миколаївська область"), "odesa": ("Odesa oblast", "Одеська область"),
-    "poltava": ("Poltava oblast", "Полтавська область"), "rivne": ("Rivne oblast", "Рівненська область"),
-    "sumy": ("Sumy oblast", "Сумська область"), "ternopil": ("Ternopil oblast", "Тернопільська область"),
-    "kharkiv": ("Kharkiv oblast", "Харківська область"), "kherson": ("Kherson oblast", "Херсонська область"),
-    "khmelnytskyi": ("Khmelnytskyi oblast", "Хмельницька область"),
-    "cherkasy": ("Cherkasy oblast", "Черкаська область"), "chernivtsi": ("Chernivtsi oblast", "Чернівецька область"),
-    "chernihiv": ("Chernihiv oblast", "Чернігівська область"), "kyiv-city": ("Kyiv", "Київ"),
-    "crimea": ("Crimea", "Крим"),
+# I18N: Ukrainian oblasts in the title of an eligibility list ("Programmes for: Lviv oblast")
+OBLAST_LABELS = {
+    "vinnytsia": N_("Vinnytsia oblast"),
+    "volyn": N_("Volyn oblast"),
+    "dnipropetrovsk": N_("Dnipropetrovsk oblast"),
+    "donetsk": N_("Donetsk oblast"),
+    "zhytomyr": N_("Zhytomyr oblast"),
+    "zakarpattia": N_("Zakarpattia oblast"),
+    "zaporizhzhia": N_("Zaporizhzhia oblast"),
+    "ivano-frankivsk": N_("Ivano-Frankivsk oblast"),
+    "kyiv": N_("Kyiv oblast"),
+    "kirovohrad": N_("Kirovohrad oblast"),
+    "luhansk": N_("Luhansk oblast"),
+    "lviv": N_("Lviv oblast"),
+    "mykolaiv": N_("Mykolaiv oblast"),
+    "odesa": N_("Odesa oblast"),
+    "poltava": N_("Poltava oblast"),
+    "rivne": N_("Rivne oblast"),
+    "sumy": N_("Sumy oblast"),
+    "ternopil": N_("Ternopil oblast"),
+    "kharkiv": N_("Kharkiv oblast"),
+    "kherson": N_("Kherson oblast"),
+    "khmelnytskyi": N_("Khmelnytskyi oblast"),
+    "cherkasy": N_("Cherkasy oblast"),
+    "chernivtsi": N_("Chernivtsi oblast"),
+    "chernihiv": N_("Chernihiv oblast"),
+    "kyiv-city": N_("Kyiv"),
+    "crimea": N_("Crimea"),
 }
 SECTOR_LABELS = {
     "water": N_("water and sanitation"), "energy": N_("energy and heating"), "renewables": N_("renewable energy"),
@@ -110,7 +121,7 @@ def place_fit(entries: Iterable[Entry], filters: Filters) -> set[str]:
 
 
 def condition_labels(filters: Filters, lang: str) -> list[str]:
-    labels = [OBLAST_NAMES[o][1 if lang == "uk" else 0] for o in filters.oblasts]
+    labels = [_(OBLAST_LABELS[o]) for o in filters.oblasts]
     territories = Locale.parse(lang).territories
     labels += [territories.get(c, c) for c in filters.countries if c != "UA" or not filters.oblasts]
     labels += [_(SECTOR_LABELS[s]) for s in filters.sectors if s in SECTOR_LABELS]

@@ -6,7 +6,7 @@ import pytest
 
 from bot.eligibility import eligible, key_facts, list_of
 from bot.gazetteer import find_filters
-from bot.i18n import supported_languages, use_language
+from bot.i18n import _, supported_languages, use_language
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,19 @@ def test_eligibility_question_lists_only_matching_programmes(assistant, user):
     assert "interreg-next-pl-ua" in ids
     assert not {"interreg-next-ro-ua", "interreg-next-huskroua", "nakopa"} & set(ids)
     assert "Львівська область" in reply.plain_text()
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [("pl", "Jakie programy finansowania są dla gminy z obwodu lwowskiego?"),
+     ("de", "Welche Förderprogramme gibt es für eine Gemeinde in der Oblast Lwiw?")],
+)
+def test_the_oblast_is_named_in_the_language_of_the_reply(assistant, user, lang, question):
+    reply = assistant.handle_text(user, question)
+    with use_language(lang):
+        label = _("Lviv oblast")
+    assert reply.language == lang and label != "Lviv oblast"
+    assert label in reply.plain_text()
 
 
 def test_without_cofinancing_lists_only_full_funding(assistant, runtime):
