@@ -64,6 +64,10 @@ def without_years(name: str) -> str:
     return _TRAILING_YEARS.sub("", name)
 
 
+INFLECTED_NAME_MIN = 5  # a name's word this long may carry a case ending; shorter ones ("LIFE", "EIB") may not
+MAX_ENDING = 3  # letters: Polish "Interregu", Czech "Erasmusem", Finnish "Interregiin" stop here
+
+
 class NameMatcher:
     """Finds entries whose programme name or alias appears in a query as whole words.
 
@@ -97,6 +101,21 @@ class NameMatcher:
                     self._exact.append((name, entry_id))
                 else:
                     self._by_first.setdefault(tokens[0], []).append((tokens, entry_id))
+        self._name_words = {t for tokens in [*self._families, *(n for ns in self._by_first.values() for n, _ in ns)]
+                            for t in tokens if len(t) >= INFLECTED_NAME_MIN}
+
+    def _words(self, query: str) -> list[str]:
+        """The query's words, a name's word with a case ending given back as the name's ("Interregu",
+        "Erasmusem", "NAKOPY" are Polish and Czech forms of Interreg, Erasmus, NAKOPA)."""
+        return [self._name_word(token) for token in words(query)]
+
+    def _name_word(self, token: str) -> str:
+        if token in self._name_words:
+            return token
+        for cut in range(1, MAX_ENDING + 1):
+            if len(token) - cut >= INFLECTED_NAME_MIN and token[:-cut] in self._name_words:
+                return token[:-cut]
+        return token
 
     @staticmethod
     def _ambiguous(tokens: tuple[str, ...], owner: str, owners: dict[tuple[str, ...], set[str]]) -> bool:
@@ -112,7 +131,7 @@ class NameMatcher:
     def family(self, query: str) -> set[str]:
         """Entries of a family the query names ("CERV", "SKEW", "Interreg"): one of them is probably meant."""
         raw = set(_WORD.findall(query))
-        tokens = words(query)
+        tokens = self._words(query)
         found: set[str] = set()
         for family_tokens, (name, members) in self._families.items():
             if len(family_tokens) == 1 and len(name) <= 4:  # short ones as spelled: "BoT", not the word "bot"
@@ -126,7 +145,7 @@ class NameMatcher:
         """Entries named in the query; a name inside a longer one found there does not count ("European
         Partnership Hub" in "European Partnership Hub secretariat" names only the secretariat's entry)."""
         raw = set(_WORD.findall(query))
-        tokens = words(query)
+        tokens = self._words(query)
         found = {entry_id for name, entry_id in self._exact if name in raw}
         spans = [
             (i, i + len(name), entry_id)

@@ -257,5 +257,8 @@ class Searcher:
         evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
         # A programme we have no entry for (URBACT, EBRD) would otherwise get the nearest one we do have.
         unknown = tuple(self.unknown_names(question))
-        abstained = not (names | family).intersection(per_entry) and (evidence < ABSTAIN_BELOW or bool(unknown))
+        # A family ("Interreg") is on topic, unless the question names a member we do not cover ("Interreg NEXT
+        # Black Sea Basin"); a programme we do cover, named beside one we do not, is answered.
+        in_family = bool(family.intersection(per_entry)) and not unknown
+        abstained = not names.intersection(per_entry) and not in_family and (evidence < ABSTAIN_BELOW or bool(unknown))
         return SearchResult(ranked, best_cosine, abstained, evidence, unknown)

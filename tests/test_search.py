@@ -160,3 +160,18 @@ def test_a_question_typed_without_diacritics_meets_the_sample_questions(searcher
     assert typed != written
     result = searcher.search(typed, lang="cs", k=10)
     assert result.hits[0].entry_id == "cities4cities" and result.hits[0].question > 0.99
+
+
+def test_names_meet_their_case_endings_but_short_acronyms_do_not():
+    matcher = NameMatcher({"erasmus": ["Erasmus+"], "danube": ["Interreg Danube", "Interreg"],
+                           "europe": ["Interreg Europe", "Interreg"], "life": ["LIFE"]})
+    assert matcher.matches("Jak požádat o grant z Erasmusu?") == {"erasmus"}  # Czech genitive
+    assert matcher.family("projekt w Interregu") == {"danube", "europe"}  # Polish locative
+    assert matcher.matches("projekt w Interregu Danube") == {"danube"}
+    assert matcher.matches("LIFEs") == set() and matcher.matches("Erasm") == set()
+
+
+def test_a_family_member_we_do_not_cover_is_not_answered_with_its_siblings(searcher):
+    result = searcher.search("Can our town join Interreg NEXT Black Sea Basin with a Ukrainian partner?")
+    assert result.abstained and result.unknown_names
+    assert not searcher.search("Can our town join an Interreg project with a Ukrainian partner?").abstained
