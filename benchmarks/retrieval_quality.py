@@ -30,9 +30,13 @@ def main() -> None:
     vectors = searcher.embed_queries([q.text for q in questions])
     vector_of = {id(q): v for q, v in zip(questions, vectors)}
 
+    answers = {}
+
     def assistant(q):
-        reply = runtime.assistant.ask(q.text)
-        return [c.id for c in reply.citations], reply.abstained
+        if q.text not in answers:
+            reply = runtime.assistant.ask(q.text)
+            answers[q.text] = [c.id for c in reply.citations], reply.abstained
+        return answers[q.text]
 
     def hybrid(q):
         result = searcher.search_with_vector(q.text, vector_of[id(q)], q.lang, k=10)
@@ -51,6 +55,12 @@ def main() -> None:
     report = evaluate(questions, assistant)
     print(f"{len(questions)} questions from {len(QUESTIONS)} files, {len(searcher.entries)} entries")
     print(format_report("the assistant's answers (python -m bot ask): first citation", report))
+    print("== per file (the held-out sets were written blind; see each file's header)")
+    for path in QUESTIONS:
+        part = evaluate([q for q in questions if q.source == path.name], assistant)
+        a = part.abstention
+        print(f"  {path.name:<26} on topic {part.overall['n']:>4}: top-1 {part.overall['top1']:.2f}   "
+              f"off topic {a['off_topic']:>3}: refused {a['recall']:.2f}, false refusals {a['false_abstentions']}")
     print(format_report("searcher alone (dense + BM25 + names)", evaluate(questions, hybrid)))
     print(format_report("dense only", evaluate(questions, dense_only)))
     print(format_report("BM25 only (baseline)", evaluate(questions, bm25_only)))

@@ -120,7 +120,7 @@ class Assistant:
         filters = find_filters(text)
         named = bool(self.searcher.named_entries(text))
         # "Is URBACT open to a Hungarian town?" asks about a programme we do not cover: no list of others.
-        if is_eligibility_question(text, filters, named) and not self.searcher.unknown_names(text):
+        if is_eligibility_question(text, filters, named) and not self.searcher.unknown_names(text, lang):
             question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
             reply = eligibility_reply(text, filters, self.searcher, lang, question_id)
             if user:

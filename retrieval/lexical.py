@@ -159,7 +159,11 @@ class NameMatcher:
         return found
 
 
-_ACRONYM_LIKE = re.compile(r"(?<![\w-])(?:[^\W\d_a-zà-ÿа-яіїєґα-ω]{3,}|[A-Z][a-z]+[A-Z]\w*)(?![\w-])")
+_UPPER = r"[^\W\d_a-zà-ÿа-яіїєґα-ω]"
+# "URBACT", "NFOŚiGW", "SlovakAid", also with a case ending after a hyphen: Croatian "FZOEU-a", Polish "EBRD-u"
+_ACRONYM_LIKE = re.compile(
+    rf"(?<![\w-])({_UPPER}{{3,}}|{_UPPER}{{2,}}[a-z]{_UPPER}{{2,}}|[A-Z][a-z]+[A-Z]\w*)(?:-\w{{1,4}})?(?![\w-])"
+)
 
 
 # Acronyms of everyday administration, law and office life in our users' languages: not programme names.
@@ -195,6 +199,100 @@ class UnknownAcronyms:
             token for token in _ACRONYM_LIKE.findall(query)
             if token not in self._known and token not in GENERIC_ACRONYMS and token.casefold() not in self._words
         ]
+
+
+# Word beginnings (folded) of the kinds of body that give out money or run programmes, in our users' languages.
+# They also end compounds ("Ukrainefond"), and six letters or more may sit inside one ("ministerineuvosto").
+INSTITUTION_WORDS = tuple("""
+    fund fond fonds fundusz fondo fundo fonden rahasto alap fondul sklad fondas fondi ταμει фонд фондъ
+    fundac fondaz foundat stiftung stiftelse saatio saatiо sihtasutus nadac nadaci alapitvany fundati фундац ιδρυμ
+    program ohjelm програм προγραμμ
+    agenc agentur agencj agenzi агентств агенци virasto ugynokseg amet αγεντ οργανισμ
+    institu інститут институт ινστιτουτ laitos
+    bank banc banca banco банк pankki pank τραπεζ
+    council conseil consiglio consejo conselho raad neuvosto noukogu tanacs συμβουλ съвет padome taryba vijec
+    consiliu
+    minist міністер министер υπουργ
+    facility fazilit mechanism mechanizm initiativ iniciativ ініціатив инициатив πρωτοβουλ
+    interreg
+""".split())
+_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+
+
+class UnknownInstitutions:
+    """Names of funds, programmes, agencies or banks the knowledge base never mentions, spelled out in words:
+    "Bethlen Gábor Alap", "Danmarks Ukrainefond", "programu Interreg Srednja Evropa".
+
+    A name is a run of capitalized words with an institution word in it or beside it, and at least one of
+    its capitalized words (not the first of a sentence, nor a plain institution word) appears nowhere in the
+    knowledge base. Names made of known words only ("Národní rozvojová banka") are not found. A place alone ("a town in the Achterhoek") has no institution word; a German noun alone
+    ("ein Förderprogramm") is not a run with an unknown name in it.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._vocabulary: set[str] = set()
+        for text in texts:
+            self._vocabulary.update(words(text))
+
+    @staticmethod
+    def _institution(word: str) -> bool:
+        return any(
+            word.startswith(stem) or word.endswith(stem) or (len(stem) >= STEM_CHARS and stem in word)
+            for stem in INSTITUTION_WORDS
+        )
+
+    @staticmethod
+    def _compound(word: str) -> bool:
+        """An institution word with a name of its own in front ("Deutsche Bundesstiftung Umwelt", "Danmarks
+        Ukrainefond"); within a longer name only, as German makes such words of common nouns ("Förderprogramm")."""
+        return not any(word.startswith(stem) for stem in INSTITUTION_WORDS)
+
+    def find(self, query: str) -> list[str]:
+        tokens = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(query)]
+        found: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if not tokens[i][0][:1].isupper():
+                i += 1
+                continue
+            end = i
+            while (end + 1 < len(tokens) and tokens[end + 1][0][:1].isupper()
+                   and not query[tokens[end][2] : tokens[end + 1][1]].strip(" -–")):  # not across punctuation
+                end += 1
+            found += self._name_in_run(query, tokens, i, end)
+            i = end + 1
+        return found
+
+    def _name_in_run(self, query: str, tokens: list[tuple[str, int, int]], first: int, last: int) -> list[str]:
+        """The name that capitalized words first..last spell with the institution word in or beside them, if
+        one of them is unknown; shown from its first word that does not open a sentence, to its institution word
+        ("Česká rozvojová agentura")."""
+        def starts_sentence(n: int) -> bool:
+            return not tokens[n][1] or bool(_SENTENCE_END.search(query[: tokens[n][1]]))
+
+        inner = [n for n in range(first, last + 1) if not starts_sentence(n)]
+        unknown = any(
+            fold(tokens[n][0]) not in self._vocabulary
+            and (not self._institution(fold(tokens[n][0])) or (len(inner) > 1 and self._compound(fold(tokens[n][0]))))
+            for n in inner
+        )
+        if not unknown:
+            return []
+        inside = [n for n in range(first, last + 1) if self._institution(fold(tokens[n][0]))]
+        after = []
+        for n in range(last + 1, min(last + 3, len(tokens))):
+            if not tokens[n][0][:1].islower() or query[tokens[n - 1][2] : tokens[n][1]].strip():
+                break  # a name of its own ("Tarnopola w Interregu"), or punctuation: "Norway Grants (fondi"
+            if self._institution(fold(tokens[n][0])):
+                after = [n]
+                break
+        before = [first - 1] if first and tokens[first - 1][0][:1].islower() and self._institution(
+            fold(tokens[first - 1][0])) else []
+        if not (inside or after or before):
+            return []
+        head = first + 1 if starts_sentence(first) and last > first else first
+        tail = max([last, *after])
+        return [query[tokens[head][1] : tokens[tail][2]]]
 
 
 class PhraseMatcher:

@@ -24,7 +24,9 @@ from retrieval.chunking import NON_LATIN_LANGUAGES, PLAIN_SUFFIX, QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
-from retrieval.lexical import NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, fold, without_diacritics
+from retrieval.lexical import (
+    NameMatcher, PassageBM25, PhraseMatcher, UnknownAcronyms, UnknownInstitutions, fold, without_diacritics,
+)
 
 ABSTAIN_BELOW = 1.74  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
 RRF_C = 60
@@ -33,6 +35,7 @@ LEXICAL_WEIGHT = 0.35
 SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
 QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
+CAPITALIZED_NOUNS = {"de"}  # languages that capitalize every noun: capitals do not mark names there
 NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
 FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
 NAME_OVERRIDE_MARGIN = 0.06  # a named entry comes first unless another is this much closer in meaning
@@ -114,6 +117,7 @@ class Searcher:
         }
         self._has_questions = np.bincount(self._question_entry_for[True], minlength=len(self._entry_ids)) > 0
         self._unknown = UnknownAcronyms(d.page_content for d in self._docs)
+        self._unknown_institutions = UnknownInstitutions(d.page_content for d in self._docs)
         self._not_covered = PhraseMatcher(dict(not_covered or {}))
         self._bm25 = PassageBM25(
             "" if is_question else d.page_content for d, is_question in zip(self._docs, self._is_question)
@@ -156,10 +160,18 @@ class Searcher:
         named = self._names.matches(question)
         return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
 
-    def unknown_names(self, question: str) -> list[str]:
-        """Names in the question of programmes we do not cover: acronyms the knowledge base never uses, and the
-        names listed in knowledge/not_covered.yaml."""
-        return [*self._unknown.find(question), *self._not_covered.matches(question).values()]
+    def unknown_names(self, question: str, lang: str | None = None) -> list[str]:
+        """Names in the question of programmes we do not cover: the names listed in knowledge/not_covered.yaml,
+        and acronyms and names of funds, programmes or agencies that the knowledge base never uses (not in German,
+        where every noun is capitalized: "EU-Förderprogramme Wasserversorgung" is no name)."""
+        found = [
+            *self._not_covered.matches(question).values(), *self._unknown.find(question),
+            *(self._unknown_institutions.find(question) if lang not in CAPITALIZED_NOUNS else ()),
+        ]
+        # one name found twice ("USAID" in "USAID DOBRE") is named once, in full
+        return [name for n, name in enumerate(found) if not any(
+            name in other and (name != other or m < n) for m, other in enumerate(found) if m != n
+        )]
 
     @staticmethod
     def _meaning(hit: EntryHit) -> float:
@@ -256,7 +268,7 @@ class Searcher:
         best_cosine = max(h.passages[0].cosine for h in per_entry.values())
         evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
         # A programme we have no entry for (URBACT, EBRD) would otherwise get the nearest one we do have.
-        unknown = tuple(self.unknown_names(question))
+        unknown = tuple(self.unknown_names(question, lang))
         # A family ("Interreg") is on topic, unless the question names a member we do not cover ("Interreg NEXT
         # Black Sea Basin"); a programme we do cover, named beside one we do not, is answered.
         in_family = bool(family.intersection(per_entry)) and not unknown
