@@ -106,7 +106,7 @@ class NameMatcher:
 
     def _words(self, query: str) -> list[str]:
         """The query's words, a name's word with a case ending given back as the name's ("Interregu",
-        "Erasmusem", "NAKOPY" are Polish and Czech forms of Interreg, Erasmus, NAKOPA)."""
+        "Erasmusem" are Polish and Czech forms of Interreg, Erasmus)."""
         return [self._name_word(token) for token in words(query)]
 
     def _name_word(self, token: str) -> str:
@@ -189,15 +189,15 @@ class UnknownAcronyms:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self._known: set[str] = set()
-        self._words: set[str] = set()
+        self.known_words: set[str] = set()  # every word of the texts, casefolded
         for text in texts:
             self._known.update(_ACRONYM_LIKE.findall(text))
-            self._words.update(word.casefold() for word in _WORD.findall(text))
+            self.known_words.update(word.casefold() for word in _WORD.findall(text))
 
     def find(self, query: str) -> list[str]:
         return [
             token for token in _ACRONYM_LIKE.findall(query)
-            if token not in self._known and token not in GENERIC_ACRONYMS and token.casefold() not in self._words
+            if token not in self._known and token not in GENERIC_ACRONYMS and token.casefold() not in self.known_words
         ]
 
 
@@ -217,6 +217,7 @@ INSTITUTION_WORDS = tuple("""
     interreg
 """.split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+CAPITALIZED_NOUNS = {"de"}  # languages that capitalize every noun: capitals do not mark names there
 
 
 class UnknownInstitutions:
@@ -225,14 +226,14 @@ class UnknownInstitutions:
 
     A name is a run of capitalized words with an institution word in it or beside it, and at least one of
     its capitalized words (not the first of a sentence, nor a plain institution word) appears nowhere in the
-    knowledge base. Names made of known words only ("Národní rozvojová banka") are not found. A place alone ("a town in the Achterhoek") has no institution word; a German noun alone
-    ("ein Förderprogramm") is not a run with an unknown name in it.
+    knowledge base. Names made of known words only ("Národní rozvojová banka") are not found. A place alone ("a
+    town in the Achterhoek") has no institution word. German capitalizes every noun, so capitals mark no names
+    there ("EU-Förderprogramme Wasserversorgung"): German questions are left to the other rules.
     """
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        self._vocabulary: set[str] = set()
-        for text in texts:
-            self._vocabulary.update(words(text))
+    def __init__(self, known_words: Iterable[str]) -> None:
+        """`known_words`: the knowledge base's words, split as queries are (UnknownAcronyms.known_words)."""
+        self._vocabulary = {fold(word) for word in known_words}
 
     @staticmethod
     def _institution(word: str) -> bool:
@@ -247,8 +248,11 @@ class UnknownInstitutions:
         Ukrainefond"); within a longer name only, as German makes such words of common nouns ("Förderprogramm")."""
         return not any(word.startswith(stem) for stem in INSTITUTION_WORDS)
 
-    def find(self, query: str) -> list[str]:
+    def find(self, query: str, lang: str | None = None) -> list[str]:
+        if lang in CAPITALIZED_NOUNS:
+            return []
         tokens = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(query)]
+        folded = [fold(token) for token, _, _ in tokens]
         found: list[str] = []
         i = 0
         while i < len(tokens):
@@ -259,35 +263,39 @@ class UnknownInstitutions:
             while (end + 1 < len(tokens) and tokens[end + 1][0][:1].isupper()
                    and not query[tokens[end][2] : tokens[end + 1][1]].strip(" -–")):  # not across punctuation
                 end += 1
-            found += self._name_in_run(query, tokens, i, end)
+            found += self._name_in_run(query, tokens, folded, i, end)
             i = end + 1
         return found
 
-    def _name_in_run(self, query: str, tokens: list[tuple[str, int, int]], first: int, last: int) -> list[str]:
+    def _name_in_run(
+        self, query: str, tokens: list[tuple[str, int, int]], folded: list[str], first: int, last: int
+    ) -> list[str]:
         """The name that capitalized words first..last spell with the institution word in or beside them, if
         one of them is unknown; shown from its first word that does not open a sentence, to its institution word
         ("Česká rozvojová agentura")."""
         def starts_sentence(n: int) -> bool:
             return not tokens[n][1] or bool(_SENTENCE_END.search(query[: tokens[n][1]]))
 
+        def lowercase_institution(n: int) -> bool:
+            return tokens[n][0][:1].islower() and self._institution(folded[n])
+
         inner = [n for n in range(first, last + 1) if not starts_sentence(n)]
         unknown = any(
-            fold(tokens[n][0]) not in self._vocabulary
-            and (not self._institution(fold(tokens[n][0])) or (len(inner) > 1 and self._compound(fold(tokens[n][0]))))
+            folded[n] not in self._vocabulary
+            and (not self._institution(folded[n]) or (len(inner) > 1 and self._compound(folded[n])))
             for n in inner
         )
         if not unknown:
             return []
-        inside = [n for n in range(first, last + 1) if self._institution(fold(tokens[n][0]))]
+        inside = any(self._institution(folded[n]) for n in range(first, last + 1))
         after = []
         for n in range(last + 1, min(last + 3, len(tokens))):
             if not tokens[n][0][:1].islower() or query[tokens[n - 1][2] : tokens[n][1]].strip():
                 break  # a name of its own ("Tarnopola w Interregu"), or punctuation: "Norway Grants (fondi"
-            if self._institution(fold(tokens[n][0])):
+            if lowercase_institution(n):
                 after = [n]
                 break
-        before = [first - 1] if first and tokens[first - 1][0][:1].islower() and self._institution(
-            fold(tokens[first - 1][0])) else []
+        before = first > 0 and lowercase_institution(first - 1)
         if not (inside or after or before):
             return []
         head = first + 1 if starts_sentence(first) and last > first else first

@@ -35,7 +35,6 @@ LEXICAL_WEIGHT = 0.35
 SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a little higher
 QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
-CAPITALIZED_NOUNS = {"de"}  # languages that capitalize every noun: capitals do not mark names there
 NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
 FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
 NAME_OVERRIDE_MARGIN = 0.06  # a named entry comes first unless another is this much closer in meaning
@@ -117,7 +116,7 @@ class Searcher:
         }
         self._has_questions = np.bincount(self._question_entry_for[True], minlength=len(self._entry_ids)) > 0
         self._unknown = UnknownAcronyms(d.page_content for d in self._docs)
-        self._unknown_institutions = UnknownInstitutions(d.page_content for d in self._docs)
+        self._unknown_institutions = UnknownInstitutions(self._unknown.known_words)
         self._not_covered = PhraseMatcher(dict(not_covered or {}))
         self._bm25 = PassageBM25(
             "" if is_question else d.page_content for d, is_question in zip(self._docs, self._is_question)
@@ -162,16 +161,13 @@ class Searcher:
 
     def unknown_names(self, question: str, lang: str | None = None) -> list[str]:
         """Names in the question of programmes we do not cover: the names listed in knowledge/not_covered.yaml,
-        and acronyms and names of funds, programmes or agencies that the knowledge base never uses (not in German,
-        where every noun is capitalized: "EU-Förderprogramme Wasserversorgung" is no name)."""
-        found = [
+        and acronyms and names of funds, programmes or agencies that the knowledge base never uses."""
+        found = dict.fromkeys([
             *self._not_covered.matches(question).values(), *self._unknown.find(question),
-            *(self._unknown_institutions.find(question) if lang not in CAPITALIZED_NOUNS else ()),
-        ]
-        # one name found twice ("USAID" in "USAID DOBRE") is named once, in full
-        return [name for n, name in enumerate(found) if not any(
-            name in other and (name != other or m < n) for m, other in enumerate(found) if m != n
-        )]
+            *self._unknown_institutions.find(question, lang),
+        ])
+        # a name found twice ("USAID" in "USAID DOBRE") is named once, in full
+        return [name for name in found if not any(name != other and name in other for other in found)]
 
     @staticmethod
     def _meaning(hit: EntryHit) -> float:

@@ -114,10 +114,10 @@ def test_acronyms_the_knowledge_base_never_uses_are_unknown_programmes():
 
 
 def test_names_of_funds_the_knowledge_base_never_mentions_are_unknown_programmes():
-    unknown = UnknownInstitutions([
+    unknown = UnknownInstitutions(UnknownAcronyms([
         "The Solidarity Fund PL supports Polish and Ukrainian municipalities. Die Deutsche Stiftung hilft. "
         "Danske kommuner og Ukraine. Fördert die Umwelt. Ein Förderprogramm für Kommunen in der Ukraine."
-    ])
+    ]).known_words)
     assert unknown.find("Kan vores kommune søge støtte fra Danmarks Ukrainefond?") == ["Danmarks Ukrainefond"]
     assert unknown.find("A Bethlen Gábor Alap támogatja?") == ["Bethlen Gábor Alap"]  # not the article
     assert unknown.find("Vypisuje Česká rozvojová agentura dotace?") == ["Česká rozvojová agentura"]
