@@ -71,6 +71,13 @@ def first_sentence(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def feedback_buttons(question_id: int | None) -> tuple[tuple[Button, ...], ...]:
+    """👍 / 👎 under an answer that was recorded (none on the command line, where nothing is)."""
+    if question_id is None:
+        return ()
+    return ((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:down:{question_id}")),)
+
+
 def best_section(hit: EntryHit) -> int:
     return hit.passages[0].section if hit.passages else 0
 
@@ -134,13 +141,10 @@ def compose_answer(
             blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))
             cited.append(entry)
     blocks.extend(source_block(entry, lang) for entry in cited)
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if question_id is not None:
-        buttons = ((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:down:{question_id}")),)
     return Reply(
         lang,
         tuple(blocks),
         citations=tuple(citation(entry, lang) for entry in cited),
-        buttons=buttons,
+        buttons=feedback_buttons(question_id),
         question_id=question_id,
     )

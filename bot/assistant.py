@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answering import compose_answer
-from bot.eligibility import eligibility_reply, is_eligibility_question, oblast_fit
+from bot.eligibility import eligibility_reply, is_eligibility_question, list_follow_up_reply, oblast_fit
 from bot.gazetteer import find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
 from bot.language import WordEvidence, detect_language
@@ -131,11 +131,18 @@ class Assistant:
         result = self.searcher.search_with_vector(text, vector, lang=lang, preferred=preferred)
         if user is None:
             return compose_answer(result, self.entries, lang)
-        if not named:
-            result = self._follow_up(user, text, vector, lang, result)
+        topic = [] if named else self._recent_topic(user)
+        follow = self._follow_up(topic, text, vector, lang, result)
+        if follow is not None:
+            result = follow
         question_id = self.store.record_question(
             user.id, text, lang, result.abstained, [h.entry_id for h in result.hits[:3]], result.best_cosine
         )
+        if follow is not None and len(topic) > 1:
+            # "and what is the co-financing?" after a list: the answer for each programme listed, not for one
+            reply = list_follow_up_reply(follow, topic, self.entries, lang, question_id)
+            self._remember_topic(user, topic)
+            return reply
         reply = compose_answer(result, self.entries, lang, question_id)
         self._remember_topic(user, [c.id for c in reply.citations[:1]])
         return reply
@@ -145,29 +152,35 @@ class Assistant:
         data = {**data, "topic": entry_ids, "topic_at": time.time()}
         self.store.save_conversation(user.id, state, data)
 
-    def _follow_up(
-        self, user: UserRef, question: str, vector: np.ndarray, lang: str, result: SearchResult
-    ) -> SearchResult:
-        """"And what is the co-financing?" after a question about NAKOPA: answer about NAKOPA.
-
-        A short question that names no programme is read against the previous topic when that topic answers it
-        about as well as anything else in the knowledge base.
-        """
+    def _recent_topic(self, user: UserRef) -> list[str]:
+        """The entries of the last answer or list, in their order, unless the conversation has gone quiet."""
         _state, data = self.store.conversation(user.id)
-        topic = set(data.get("topic") or [])
-        if not topic or time.time() - data.get("topic_at", 0) > FOLLOW_UP_SECONDS:
-            return result
-        if len(question.split()) > FOLLOW_UP_MAX_WORDS or (result.hits and result.hits[0].entry_id in topic):
+        if time.time() - data.get("topic_at", 0) > FOLLOW_UP_SECONDS:
+            return []
+        return list(data.get("topic") or [])
+
+    def _follow_up(
+        self, topic: list[str], question: str, vector: np.ndarray, lang: str, result: SearchResult
+    ) -> SearchResult | None:
+        """"And what is the co-financing?" after a question about NAKOPA: the search again, within the topic.
+
+        A short question that names no programme is read against the previous topic (one entry, or the entries of
+        a list) when that topic answers it about as well as anything else in the knowledge base. None: not a
+        follow-up.
+        """
+        if not topic or len(question.split()) > FOLLOW_UP_MAX_WORDS:
+            return None
+        if len(topic) == 1 and result.hits and result.hits[0].entry_id in topic:
             return result
         if result.unknown_names:  # "and URBACT?" asks about a programme we do not cover, not about the topic
-            return result
-        on_topic = self.searcher.search_with_vector(question, vector, lang=lang, allowed=topic)
+            return None
+        on_topic = self.searcher.search_with_vector(question, vector, lang=lang, k=len(topic), allowed=set(topic))
         cue = bool(FOLLOW_UP_CUE.match(question))
         margin = FOLLOW_UP_CUE_MARGIN if cue else FOLLOW_UP_MARGIN
         floor = FOLLOW_UP_CUE_FLOOR if cue else FOLLOW_UP_FLOOR
         if on_topic.hits and on_topic.best_cosine >= max(result.best_cosine - margin, floor):
             return SearchResult(on_topic.hits, on_topic.best_cosine, False, on_topic.evidence)
-        return result
+        return None
 
     def ask(self, question: str, lang: str | None = None) -> Reply:
         """One stateless question (command line): nothing is stored, no buttons."""

@@ -13,13 +13,13 @@ from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency, format_percent
 
-from bot.answering import first_sentence, quote_for, source_block, citation
+from bot.answering import best_section, citation, feedback_buttons, first_sentence, quote_for, source_block
 from bot.gazetteer import Filters
 from bot.i18n import N_, _
 from bot.reply import Block, Button, Reply
 from retrieval.knowledge import EU_MEMBER_STATES, Entry
 from retrieval.lexical import fold
-from retrieval.search import Searcher
+from retrieval.search import Searcher, SearchResult
 
 MAX_LISTED = 6
 LISTED_KINDS = frozenset({"funding", "partnership"})
@@ -191,7 +191,24 @@ def eligibility_reply(
     if len(allowed) > len(listed):
         blocks.append(Block("text", _("Ask about any of them by name for details.")))
     blocks.extend(source_block(entry, lang) for entry in listed)
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if question_id is not None:
-        buttons = ((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:down:{question_id}")),)
-    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in listed), buttons, question_id=question_id)
+    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in listed), feedback_buttons(question_id),
+                 question_id=question_id)
+
+
+def list_follow_up_reply(
+    result: SearchResult, listed: list[str], entries: dict[str, Entry], lang: str, question_id: int | None
+) -> Reply:
+    """A follow-up to a list ("and what is the co-financing?"), answered for each programme listed, in the list's
+    order: the line of each that answers it best, its amount and co-financing, and its source."""
+    hits = {hit.entry_id: hit for hit in result.hits}
+    shown = [entries[entry_id] for entry_id in listed if entry_id in hits and entry_id in entries]
+    blocks = [Block("title", _("For each programme in my last list"))]
+    for entry in shown:
+        summary = quote_for(entry, best_section(hits[entry.id]), lang)
+        blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))
+        facts = key_facts(entry, lang)
+        if facts:
+            blocks.append(Block("note", facts))
+    blocks.extend(source_block(entry, lang) for entry in shown)
+    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in shown), feedback_buttons(question_id),
+                 question_id=question_id)

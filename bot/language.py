@@ -82,7 +82,11 @@ def detect_language(text: str, words: WordEvidence | None = None) -> str | None:
     if cyrillic > len(letters) / 2:
         if _UKRAINIAN_ONLY.search(text) and not _RUSSIAN_ONLY.search(text) and "ў" not in text:
             return "uk"
-    detected = _lingua(text) if len(letters) >= MIN_LETTERS or cyrillic else None
+        if _RUSSIAN_ONLY.search(text):
+            return "ru"
+    # A few Cyrillic letters with none of one language's own ("а дедлайни?") are Ukrainian, Bulgarian and Russian
+    # alike: lingua still picks one, so short texts are left to the words, or to the user's earlier language.
+    detected = _lingua(text) if len(letters) >= MIN_LETTERS else None
     if detected is None and words is not None:
         return words.guess(text)
     return detected

@@ -108,3 +108,17 @@ def test_facts_are_listed_in_every_language(runtime, lang):
     with use_language(lang):
         facts = key_facts(entry, lang)
     assert facts and str(entry.meta.verified.year) in facts
+
+
+def test_follow_up_to_a_list_answers_for_each_programme_listed(assistant, user):
+    listed = assistant.handle_text(user, "Які програми фінансують водопостачання для громади на Львівщині?")
+    assert len(listed.citations) > 1
+    follow = assistant.handle_text(user, "і яке співфінансування?")
+    assert not follow.abstained
+    # every programme of the list, in its order, not just the one that matches best
+    assert [c.id for c in follow.citations] == [c.id for c in listed.citations]
+    with use_language("uk"):
+        assert follow.blocks[0].text == _("For each programme in my last list")
+    assert any(b.kind == "note" and "%" in b.text for b in follow.blocks)  # the co-financing rates
+    again = assistant.handle_text(user, "а хто може подати заявку?")  # the list stays the topic
+    assert [c.id for c in again.citations] == [c.id for c in listed.citations]

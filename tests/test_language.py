@@ -40,6 +40,6 @@ def test_short_questions_get_their_language_from_the_knowledge_base(assistant, q
     assert assistant.ask(question).language == lang
 
 
-@pytest.mark.parametrize("text", ["ok", "Danke", "NAKOPA?", "А дедлайн?", "test"])
+@pytest.mark.parametrize("text", ["ok", "Danke", "NAKOPA?", "А дедлайн?", "а дедлайни?", "test"])
 def test_too_little_to_tell_keeps_the_users_language(assistant, text):
     assert detect_language(text, assistant.words) is None
