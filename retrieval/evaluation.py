@@ -84,7 +84,7 @@ def evaluate(questions: list[Question], rank: Callable[[Question], tuple[list[st
         "precision": true_abstain / abstained if abstained else 1.0,  # refusals that were right to refuse
         "false_abstentions": false_abstain,
     }
-    misses = [o for o in on_topic if o.rank != 1 or o.abstained]
+    misses = [o for o in on_topic if o.rank != 1 or o.abstained] + [o for o in off_topic if not o.abstained]
     return Report({lang: summary(items) for lang, items in sorted(by_lang.items())}, summary(on_topic),
                   abstention, misses)
 

@@ -312,8 +312,15 @@ def load_knowledge(root: Path) -> list[Entry]:
 
 
 def load_not_covered(root: Path) -> dict[str, tuple[str, ...]]:
-    """`not_covered.yaml`: names of programmes we have no entry for, by a key of our own (see the file)."""
-    return _lists_by_key(root / "not_covered.yaml", "keys", "names")
+    """`not_covered/*.yaml`: names of programmes and bodies we have no entry for, by a key of our own (see the
+    folder's README)."""
+    names: dict[str, tuple[str, ...]] = {}
+    for path in sorted((root / "not_covered").glob("*.yaml")):
+        lists = _lists_by_key(path, "keys", "names")
+        if twice := sorted(set(names) & set(lists)):
+            raise KnowledgeError(f"{path}: keys already listed in another file: {', '.join(twice)}")
+        names.update(lists)
+    return names
 
 
 def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import bm25s
 import numpy as np
@@ -319,17 +319,30 @@ class PhraseMatcher:
                 if tokens:
                     self._by_start.setdefault(tokens[0][:3], []).append((tuple(tokens), key))
 
-    def matches(self, query: str) -> dict[str, str]:
-        """Keys of the names found, each with the words of the query that named it."""
-        original = _WORD.findall(query)
-        tokens = words(query)
-        found: dict[str, str] = {}
+    def _found(self, tokens: list[str]) -> Iterator[tuple[str, int, int]]:
+        """(key, first token, end token) of each name among folded tokens; a key once, where first found."""
+        seen: set[str] = set()
         for i, token in enumerate(tokens):
             for name, key in self._by_start.get(token[:3], ()):
                 span = tokens[i : i + len(name)]
-                if key in found or len(span) < len(name):
+                if key in seen or len(span) < len(name):
                     continue
                 whole = len(name) == 1
                 if (span == list(name)) if whole else all(t.startswith(n) for t, n in zip(span, name)):
-                    found[key] = " ".join(original[i : i + len(name)])
-        return found
+                    seen.add(key)
+                    yield key, i, i + len(name)
+
+    def matches(self, query: str) -> dict[str, str]:
+        """Keys of the names found, each with the words of the query that named it."""
+        original = _WORD.findall(query)
+        return {key: " ".join(original[start:end]) for key, start, end in self._found(words(query))}
+
+    def without_names(self, query: str) -> str:
+        """The query with the names found blanked out: "Interreg Europa Środkowa", a programme we do not cover, must
+        not name the covered "Interreg Europa" written inside it."""
+        text = query.translate(_APOSTROPHES)
+        found = list(_WORD.finditer(text))
+        for _key, start, end in self._found([fold(m.group()) for m in found]):
+            text = text[: found[start].start()] + " " * (found[end - 1].end() - found[start].start()) + text[
+                found[end - 1].end():]
+        return text

@@ -3,13 +3,15 @@
 Ranking fuses two rankings of entries with weighted reciprocal rank (c=60): by meaning and by BM25 words. Meaning is
 the cosine of an entry's best passage, plus a little of its second, plus that of the closest sample question the
 entry answers (question to question: how people ask, which passages written as facts miss). Entries whose name the
-query spells out come first; a name several entries share ("CERV", "SKEW") gives its members a small hint.
+query spells out come first, and members of a family it names ("CERV", "BMZ") next, unless another entry is clearly
+closer in meaning (the name was mentioned in passing). An entry clearly closer in meaning than all others keeps
+first place against word counts.
 
 Whether to answer at all is decided on the evidence for the best supported entry, never on a fused rank: its best
 passage's cosine plus its closest sample question's, or an exact name. `ABSTAIN_BELOW` is calibrated on labelled
 questions (benchmarks/retrieval_quality.py); the two cosines together separate off-topic questions better than
 either alone. A question naming a programme we do not cover (an acronym the knowledge base never uses, such as
-URBACT, or a name in knowledge/not_covered.yaml) is not answered, however close its words.
+URBACT, or a name in knowledge/not_covered/) is not answered, however close its words.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ SECOND_PASSAGE_WEIGHT = 0.3  # entries with several matching sections rank a lit
 QUESTION_WEIGHT = 1.0  # the closest sample question counts as much as the best passage (0.5-1.5 measure alike)
 SAME_LANGUAGE_BONUS = 0.01  # prefer the question's language when two passages are about equally relevant
 NO_PLAIN_COPIES = {None, "en", *NON_LATIN_LANGUAGES}  # no copies without diacritics to match: written as they are
-FAMILY_BONUS = 0.002  # a family the question names ("CERV", "SKEW", "GIZ"): a hint for its members, not an override
+FAMILY_BONUS = 0.002  # a family member far from the question's meaning: a hint, not an override
 NAME_OVERRIDE_MARGIN = 0.06  # a named entry comes first unless another is this much closer in meaning
+FAMILY_WEIGHT = 0.5  # a family member as close in meaning (within the margin) comes before any entry outside it
+CLEAR_LEAD = 0.02  # an entry this much closer in meaning than every other is not outranked by word counts alone
+CLEAR_LEAD_BONUS = 0.01  # more than any difference the two reciprocal ranks make
 PREFERRED_BONUS = 0.004  # about the gap between dense ranks 1 and 10: a hint, not an override
 DENSE_CANDIDATES = 400  # passages ranked per question: far more than the few entries any answer needs
 LEXICAL_CANDIDATES = 200
@@ -155,12 +160,13 @@ class Searcher:
         return rows[np.argsort(-adjusted[rows], kind="stable")]
 
     def named_entries(self, question: str) -> set[str]:
-        """Entries whose programme name or alias the question spells out, and the how-to entries about them."""
-        named = self._names.matches(question)
+        """Entries whose programme name or alias the question spells out, and the how-to entries about them; not a
+        name inside the name of a programme we do not cover ("Interreg Europe" in "Interreg Europe Centrale")."""
+        named = self._names.matches(self._not_covered.without_names(question))
         return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
 
     def unknown_names(self, question: str, lang: str | None = None) -> list[str]:
-        """Names in the question of programmes we do not cover: the names listed in knowledge/not_covered.yaml,
+        """Names in the question of programmes we do not cover: the names listed in knowledge/not_covered/,
         and acronyms and names of funds, programmes or agencies that the knowledge base never uses."""
         found = dict.fromkeys([
             *self._not_covered.matches(question).values(), *self._unknown.find(question),
@@ -219,7 +225,7 @@ class Searcher:
         adjusted[self._is_question] = -np.inf
         lexical = self._bm25.scores(question)
         names = self.named_entries(question)
-        family = self._names.family(question)
+        family = self._names.family(self._not_covered.without_names(question))
 
         per_entry: dict[str, EntryHit] = {}
         for row in self._candidates(adjusted, lexical, allowed, names):
@@ -241,26 +247,7 @@ class Searcher:
                 )
         if not per_entry:
             return SearchResult([], 0.0, True, 0.0)
-        meaning = {entry_id: self._meaning(hit) for entry_id, hit in per_entry.items()}
-        # A name the question only mentions in passing ("our Horizon Europe proposal needs partners: can the EU
-        # portal search by country?") must not override an entry that clearly answers it.
-        clearly_best = max(meaning.values()) - NAME_OVERRIDE_MARGIN
-        for hit in per_entry.values():
-            hit.name_hit = hit.name_hit and meaning[hit.entry_id] >= clearly_best
-
-        by_dense = sorted(per_entry.values(), key=lambda h: -meaning[h.entry_id])
-        by_lexical = sorted((h for h in per_entry.values() if h.lexical > 0), key=lambda h: -h.lexical)
-        for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT)):
-            for rank, hit in enumerate(ranking):
-                hit.score += weight / (RRF_C + rank + 1)
-        for hit in per_entry.values():
-            if hit.name_hit:
-                hit.score += 1.0
-            elif hit.entry_id in family:
-                hit.score += FAMILY_BONUS
-            if hit.entry_id in preferred:
-                hit.score += PREFERRED_BONUS
-        ranked = sorted(per_entry.values(), key=lambda h: -h.score)[:k]
+        ranked = rank_entries(list(per_entry.values()), family, preferred)[:k]
         best_cosine = max(h.passages[0].cosine for h in per_entry.values())
         evidence = max(h.passages[0].cosine + h.question for h in per_entry.values())
         # A programme we have no entry for (URBACT, EBRD) would otherwise get the nearest one we do have.
@@ -270,3 +257,34 @@ class Searcher:
         in_family = bool(family.intersection(per_entry)) and not unknown
         abstained = not names.intersection(per_entry) and not in_family and (evidence < ABSTAIN_BELOW or bool(unknown))
         return SearchResult(ranked, best_cosine, abstained, evidence, unknown)
+
+
+def rank_entries(hits: list[EntryHit], family: Collection[str] = (), preferred: Collection[str] = ()) -> list[EntryHit]:
+    """Order an entry's hits best first, setting each `score`: reciprocal ranks by meaning and by BM25 words, then
+    names, families, place hints and a clear lead in meaning on top. `name_hit` is cleared for a name the question
+    only mentions in passing."""
+    meaning = {hit.entry_id: Searcher._meaning(hit) for hit in hits}
+    # A name the question only mentions in passing ("our Horizon Europe proposal needs partners: can the EU portal
+    # search by country?") must not override an entry that clearly answers it.
+    clearly_best = max(meaning.values()) - NAME_OVERRIDE_MARGIN
+    for hit in hits:
+        hit.score = 0.0
+        hit.name_hit = hit.name_hit and meaning[hit.entry_id] >= clearly_best
+
+    by_dense = sorted(hits, key=lambda h: -meaning[h.entry_id])
+    by_lexical = sorted((h for h in hits if h.lexical > 0), key=lambda h: -h.lexical)
+    for ranking, weight in ((by_dense, DENSE_WEIGHT), (by_lexical, LEXICAL_WEIGHT)):
+        for rank, hit in enumerate(ranking):
+            hit.score += weight / (RRF_C + rank + 1)
+    for hit in hits:
+        if hit.name_hit:
+            hit.score += 1.0
+        elif hit.entry_id in family:
+            hit.score += FAMILY_BONUS if meaning[hit.entry_id] < clearly_best else FAMILY_WEIGHT
+        if hit.entry_id in preferred:
+            hit.score += PREFERRED_BONUS
+    # BM25 ranks can reorder entries about equally close in meaning, not overturn a clear lead: "who will see my
+    # contacts if I describe our needs here?" shares more words with the partner-search entry.
+    if len(by_dense) > 1 and meaning[by_dense[0].entry_id] - meaning[by_dense[1].entry_id] >= CLEAR_LEAD:
+        by_dense[0].score += CLEAR_LEAD_BONUS
+    return sorted(hits, key=lambda h: -h.score)
