@@ -7,6 +7,8 @@ model's comfortable length are split on paragraph and sentence boundaries, the h
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -14,6 +16,7 @@ from retrieval.knowledge import Entry
 from retrieval.lexical import without_diacritics
 
 QUESTION = "question"  # metadata role of a sample question row
+OUT_OF_SCOPE = "out-of-scope"  # metadata role (and entry id) of a question no entry is meant to answer
 NON_LATIN_LANGUAGES = frozenset({"uk", "bg", "el"})
 PLAIN_SUFFIX = "/plain"  # chunk id suffix of a sample question's copy without diacritics
 MAX_PASSAGE_CHARS = 1400  # about 350 tokens: well inside e5's 512-token window, prefix and title included
@@ -95,15 +98,32 @@ def question_documents(entry: Entry) -> list[Document]:
     return documents
 
 
+def out_of_scope_documents(topics: Mapping[str, Mapping[str, Iterable[str]]]) -> list[Document]:
+    """Questions no entry is meant to answer, one per row, embedded as queries like the sample questions."""
+    return [
+        Document(
+            id=f"{OUT_OF_SCOPE}/{topic}/{lang}/{number}",
+            page_content=question,
+            metadata={"chunk_id": f"{OUT_OF_SCOPE}/{topic}/{lang}/{number}", "entry_id": OUT_OF_SCOPE, "lang": lang,
+                      "role": OUT_OF_SCOPE, "topic": topic},
+        )
+        for topic, by_language in sorted(topics.items())
+        for lang, questions in sorted(by_language.items())
+        for number, question in enumerate(questions)
+    ]
+
+
 def embedding_prompt(document: Document) -> str:
-    """How a row is embedded: sample questions as queries (question to question matches best for e5), the rest
-    as passages."""
-    return "query" if document.metadata.get("role") == QUESTION else "passage"
+    """How a row is embedded: questions (sample and out-of-scope) as queries, since question to question matches
+    best for e5; the rest as passages."""
+    return "query" if document.metadata.get("role") in {QUESTION, OUT_OF_SCOPE} else "passage"
 
 
-def knowledge_documents(entries: list[Entry]) -> list[Document]:
+def knowledge_documents(
+    entries: list[Entry], out_of_scope: Mapping[str, Mapping[str, Iterable[str]]] | None = None
+) -> list[Document]:
     return [
         document
         for entry in entries
         for document in (*entry_documents(entry), name_card(entry), *question_documents(entry))
-    ]
+    ] + out_of_scope_documents(out_of_scope or {})

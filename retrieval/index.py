@@ -24,7 +24,7 @@ from langchain_core.documents import Document
 from retrieval.atomic import replacing_folder
 from retrieval.chunking import embedding_prompt, knowledge_documents
 from retrieval.embedder import SentenceEmbeddings
-from retrieval.knowledge import Entry, content_hash
+from retrieval.knowledge import Entry, content_hash, load_out_of_scope
 from retrieval.vector_cache import cache_path, load_vectors, passage_key, save_vectors
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build_index(
 ) -> FAISS:
     """Embed every passage (reusing the vectors already known for unchanged passages) and save the index
     atomically with its manifest."""
-    documents = knowledge_documents(entries)
+    documents = knowledge_documents(entries, load_out_of_scope(knowledge_dir))
     prompts = [embedding_prompt(d) for d in documents]
     keys = [passage_key(d.page_content, prompt) for d, prompt in zip(documents, prompts)]
     cache = cache_path(knowledge_dir, embedder.model_id)

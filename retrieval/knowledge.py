@@ -323,6 +323,36 @@ def load_not_covered(root: Path) -> dict[str, tuple[str, ...]]:
     return names
 
 
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+
+
+def load_out_of_scope(root: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`out_of_scope.yaml`: questions our users ask that no entry is meant to answer (residence permits, visas,
+    diplomas...), by topic and language. They are negative examples: a question closer to them than to any entry's
+    sample question is not answered with the nearest entry."""
+    path = root / OUT_OF_SCOPE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        raw = _load_yaml(path)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path}: expected a mapping of topics to questions by language")
+    topics: dict[str, dict[str, tuple[str, ...]]] = {}
+    for topic, by_language in raw.items():
+        if not isinstance(by_language, dict):
+            raise KnowledgeError(f"{path}: topic '{topic}' must map language codes to lists of questions")
+        topics[str(topic)] = {}
+        for lang, questions in by_language.items():
+            if lang not in EU_LANGUAGES:
+                raise KnowledgeError(f"{path}: topic '{topic}': '{lang}' is not a supported language code")
+            if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+                raise KnowledgeError(f"{path}: topic '{topic}', '{lang}' must be a list of non-empty questions")
+            topics[str(topic)][lang] = tuple(q.strip() for q in questions)
+    return topics
+
+
 def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:
     """Every section text of the knowledge base, grouped by language: a corpus of known language."""
     texts: dict[str, list[str]] = {}
@@ -333,9 +363,10 @@ def texts_by_language(entries: Iterable[Entry]) -> dict[str, list[str]]:
 
 
 def content_hash(root: Path) -> str:
-    """Hash of every knowledge file's path and bytes: the index manifest uses it to detect a stale index."""
+    """Hash of every indexed file's path and bytes (entries, out-of-scope questions): the index manifest uses it to
+    detect a stale index."""
     digest = hashlib.sha256()
-    for path in sorted((root / "entries").rglob("*")):
+    for path in [*sorted((root / "entries").rglob("*")), root / OUT_OF_SCOPE_FILE]:
         if path.is_file() and path.suffix in {".md", ".yaml"}:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(b"\0")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_community.vectorstores import FAISS
 
-from retrieval.chunking import NON_LATIN_LANGUAGES, PLAIN_SUFFIX, QUESTION
+from retrieval.chunking import NON_LATIN_LANGUAGES, OUT_OF_SCOPE, PLAIN_SUFFIX, QUESTION
 from retrieval.embedder import SentenceEmbeddings
 from retrieval.index import stored_documents
 from retrieval.knowledge import Entry
@@ -31,6 +31,7 @@ from retrieval.lexical import (
 )
 
 ABSTAIN_BELOW = 1.74  # best passage cosine + closest sample question cosine of one entry; below it, "not known"
+OUT_OF_SCOPE_LEAD = 0.01  # a question this much closer to an out-of-scope question than to any sample one: refused
 RRF_C = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
@@ -84,6 +85,7 @@ class SearchResult:
     abstained: bool
     evidence: float = 0.0  # best passage + closest sample question, of the best supported entry
     unknown_names: tuple[str, ...] = ()  # acronyms the question uses and the knowledge base does not (URBACT)
+    out_of_scope: float = -1.0  # closest out-of-scope question's cosine minus the closest sample question's
 
 
 class Searcher:
@@ -104,8 +106,12 @@ class Searcher:
         self._entry_of = np.array([m["entry_id"] for m in self._meta])
         self._lang_of = np.array([m["lang"] for m in self._meta])
         self._vectors = store.index.reconstruct_n(0, store.index.ntotal)
-        # Sample questions rank entries and count as evidence to answer, but are never quoted nor ranked by words.
+        # Sample questions rank entries and count as evidence to answer, but are never quoted nor ranked by words;
+        # out-of-scope questions only count against answering.
         self._is_question = np.array([m.get("role") == QUESTION for m in self._meta], dtype=bool)
+        self._out_of_scope_rows = np.flatnonzero([m.get("role") == OUT_OF_SCOPE for m in self._meta])
+        self._not_passage = self._is_question.copy()
+        self._not_passage[self._out_of_scope_rows] = True
         plain = np.array([m["chunk_id"].endswith(PLAIN_SUFFIX) for m in self._meta], dtype=bool)
         # Questions typed without diacritics are matched against both spellings, others against the written one
         # only: extra rows would otherwise favour entries whose questions happen to have more accents.
@@ -113,18 +119,19 @@ class Searcher:
             True: np.flatnonzero(self._is_question),
             False: np.flatnonzero(self._is_question & ~plain),
         }
-        self._entry_ids = sorted(set(self._entry_of.tolist()))
+        self._entry_ids = sorted(set(self._entry_of.tolist()) - {OUT_OF_SCOPE})
         self._entry_number = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._question_entry_for = {
             typed_plain: np.array([self._entry_number[e] for e in self._entry_of[rows]], dtype=int)
             for typed_plain, rows in self._question_rows_for.items()
         }
         self._has_questions = np.bincount(self._question_entry_for[True], minlength=len(self._entry_ids)) > 0
-        self._unknown = UnknownAcronyms(d.page_content for d in self._docs)
+        self._unknown = UnknownAcronyms(d.page_content for d, m in zip(self._docs, self._meta)
+                                        if m.get("role") != OUT_OF_SCOPE)
         self._unknown_institutions = UnknownInstitutions(self._unknown.known_words)
         self._not_covered = PhraseMatcher(dict(not_covered or {}))
         self._bm25 = PassageBM25(
-            "" if is_question else d.page_content for d, is_question in zip(self._docs, self._is_question)
+            "" if not_passage else d.page_content for d, not_passage in zip(self._docs, self._not_passage)
         )
         # How-to entries have topics, not names: their aliases ("Eigenanteil", "Partnerstadt") are capitalized
         # common nouns in German, and must not outrank the programmes a question names.
@@ -152,11 +159,11 @@ class Searcher:
         named entry; with `allowed`, every passage of those entries. Thousands of passages in 23 languages would
         otherwise all pass through the per-entry loop for each question."""
         if allowed is not None:
-            rows = np.flatnonzero(np.isin(self._entry_of, list(allowed)) & ~self._is_question)
+            rows = np.flatnonzero(np.isin(self._entry_of, list(allowed)) & ~self._not_passage)
         else:
             rows = np.union1d(top(adjusted, DENSE_CANDIDATES), top(lexical, LEXICAL_CANDIDATES, above=0.0))
             if names:
-                rows = np.union1d(rows, np.flatnonzero(np.isin(self._entry_of, list(names)) & ~self._is_question))
+                rows = np.union1d(rows, np.flatnonzero(np.isin(self._entry_of, list(names)) & ~self._not_passage))
         return rows[np.argsort(-adjusted[rows], kind="stable")]
 
     def named_entries(self, question: str) -> set[str]:
@@ -222,7 +229,7 @@ class Searcher:
         typed_plain = lang not in NO_PLAIN_COPIES and without_diacritics(question) == question
         closest_question = self._closest_questions(cosine, typed_plain)
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
-        adjusted[self._is_question] = -np.inf
+        adjusted[self._not_passage] = -np.inf
         lexical = self._bm25.scores(question)
         names = self.named_entries(question)
         family = self._names.family(self._not_covered.without_names(question))
@@ -255,8 +262,19 @@ class Searcher:
         # A family ("Interreg") is on topic, unless the question names a member we do not cover ("Interreg NEXT
         # Black Sea Basin"); a programme we do cover, named beside one we do not, is answered.
         in_family = bool(family.intersection(per_entry)) and not unknown
-        abstained = not names.intersection(per_entry) and not in_family and (evidence < ABSTAIN_BELOW or bool(unknown))
-        return SearchResult(ranked, best_cosine, abstained, evidence, unknown)
+        # "How do I extend my temporary protection?" is about Ukraine and municipalities too, but closer to the
+        # questions no entry answers (knowledge/out_of_scope.yaml) than to any an entry does.
+        out_of_scope = self._out_of_scope_lead(cosine, closest_question)
+        abstained = not names.intersection(per_entry) and not in_family and (
+            evidence < ABSTAIN_BELOW or bool(unknown) or out_of_scope >= OUT_OF_SCOPE_LEAD
+        )
+        return SearchResult(ranked, best_cosine, abstained, evidence, unknown, out_of_scope)
+
+    def _out_of_scope_lead(self, cosine: np.ndarray, closest_question: np.ndarray) -> float:
+        """How much closer the query is to the closest out-of-scope question than to the closest sample question."""
+        if not len(self._out_of_scope_rows):
+            return -1.0
+        return float(cosine[self._out_of_scope_rows].max() - closest_question.max())
 
 
 def rank_entries(hits: list[EntryHit], family: Collection[str] = (), preferred: Collection[str] = ()) -> list[EntryHit]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.knowledge import KnowledgeError, load_entry, load_knowledge
+from retrieval.knowledge import KnowledgeError, load_entry, load_knowledge, load_not_covered, load_out_of_scope
 
 from .conftest import ROOT
 
@@ -108,3 +108,25 @@ def test_member_states_must_be_eu_countries(broken):
     _edit_meta(broken, "member_states: [PL]", "member_states: [UA]")
     with pytest.raises(KnowledgeError, match="member_states"):
         load_entry(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("visas:\n  xx:\n    - Visa?\n", "'xx' is not a supported language"), ("visas: [Visa?]\n", "language codes"),
+     ("visas:\n  en: Visa?\n", "list of non-empty"), ("- Visa?\n", "mapping"), ("visas: [unclosed\n", "YAML")],
+)
+def test_bad_out_of_scope_questions_are_reported_with_file_and_topic(tmp_path, text, message):
+    (tmp_path / "out_of_scope.yaml").write_text(text)
+    with pytest.raises(KnowledgeError, match=message) as error:
+        load_out_of_scope(tmp_path)
+    assert "out_of_scope.yaml" in str(error.value)
+
+
+def test_not_covered_names_are_read_from_every_file_and_a_key_only_once(tmp_path):
+    (tmp_path / "not_covered").mkdir()
+    (tmp_path / "not_covered" / "a.yaml").write_text("urbact:\n  - URBACT\n")
+    (tmp_path / "not_covered" / "b.yaml").write_text("kfw:\n  - KfW Bankengruppe\n")
+    assert load_not_covered(tmp_path) == {"urbact": ("URBACT",), "kfw": ("KfW Bankengruppe",)}
+    (tmp_path / "not_covered" / "c.yaml").write_text("urbact:\n  - URBACT Programme\n")
+    with pytest.raises(KnowledgeError, match="c.yaml.*urbact"):
+        load_not_covered(tmp_path)

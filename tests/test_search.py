@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.evaluation import evaluate, load_questions
 from retrieval.knowledge import load_not_covered
-from retrieval.search import EntryHit, PassageHit, rank_entries
+from retrieval.search import OUT_OF_SCOPE_LEAD, EntryHit, PassageHit, rank_entries
 from retrieval.lexical import (
     NameMatcher, PhraseMatcher, UnknownAcronyms, UnknownInstitutions, fold, stems, without_diacritics,
 )
@@ -253,3 +253,15 @@ def test_a_covered_name_inside_the_name_of_a_programme_we_do_not_cover_names_not
     result = searcher.search("Czy ukraińska gmina może być partnerem w Interreg Europa Środkowa?", "pl")
     assert result.abstained and result.unknown_names == ("Interreg Europa Środkowa",)
     assert not searcher.search("Kto może ubiegać się o Interreg Europa?", "pl").abstained
+
+
+def test_questions_closer_to_out_of_scope_ones_than_to_any_entry_are_not_answered(searcher):
+    # about Ukraine and municipalities, but nothing an entry answers: no nearest entry
+    for question, lang in [("Wie verlängere ich meinen Aufenthaltstitel nach § 24, wenn ich aus Charkiw komme?", "de"),
+                           ("Як перереєструвати авто з українськими номерами в Польщі?", "uk")]:
+        result = searcher.search(question, lang)
+        assert result.abstained and result.out_of_scope >= OUT_OF_SCOPE_LEAD, (question, result.out_of_scope)
+    # what the entries answer stays answered, even in words close to business paperwork
+    result = searcher.search("Are there EU grants for small businesses in Ukraine?", "en")
+    assert not result.abstained and result.hits[0].entry_id == "eu4business"
+    assert result.out_of_scope < OUT_OF_SCOPE_LEAD
