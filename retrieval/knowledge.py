@@ -270,8 +270,8 @@ def load_entry(folder: Path) -> Entry:
     return Entry(meta, documents, load_questions(folder / "questions.yaml"))
 
 
-def _lists_by_key(path: Path, keys: str, items: str) -> dict[str, tuple[str, ...]]:
-    """An optional YAML file mapping keys to lists of non-empty strings; errors name the file and the key."""
+def _yaml_mapping(path: Path, what: str) -> dict:
+    """An optional YAML file holding a mapping (empty when the file is absent); errors name the file."""
     if not path.is_file():
         return {}
     try:
@@ -279,13 +279,23 @@ def _lists_by_key(path: Path, keys: str, items: str) -> dict[str, tuple[str, ...
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise KnowledgeError(f"{path}: expected a mapping of {keys} to lists of {items}")
+        raise KnowledgeError(f"{path}: expected a mapping of {what}")
+    return raw
+
+
+def _string_lists(raw: dict, where: str, items: str) -> dict[str, tuple[str, ...]]:
+    """Keys to lists of non-empty strings, stripped; errors name the place and the key."""
     lists: dict[str, tuple[str, ...]] = {}
     for key, values in raw.items():
         if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-            raise KnowledgeError(f"{path}: field '{key}' must be a list of non-empty {items}")
+            raise KnowledgeError(f"{where}: field '{key}' must be a list of non-empty {items}")
         lists[str(key)] = tuple(v.strip() for v in values)
     return lists
+
+
+def _lists_by_key(path: Path, keys: str, items: str) -> dict[str, tuple[str, ...]]:
+    """An optional YAML file mapping keys to lists of non-empty strings; errors name the file and the key."""
+    return _string_lists(_yaml_mapping(path, f"{keys} to lists of {items}"), str(path), items)
 
 
 def load_questions(path: Path) -> dict[str, tuple[str, ...]]:
@@ -331,25 +341,14 @@ def load_out_of_scope(root: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     diplomas...), by topic and language. They are negative examples: a question closer to them than to any entry's
     sample question is not answered with the nearest entry."""
     path = root / OUT_OF_SCOPE_FILE
-    if not path.is_file():
-        return {}
-    try:
-        raw = _load_yaml(path)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise KnowledgeError(f"{path}: expected a mapping of topics to questions by language")
     topics: dict[str, dict[str, tuple[str, ...]]] = {}
-    for topic, by_language in raw.items():
+    for topic, by_language in _yaml_mapping(path, "topics to questions by language").items():
         if not isinstance(by_language, dict):
             raise KnowledgeError(f"{path}: topic '{topic}' must map language codes to lists of questions")
-        topics[str(topic)] = {}
-        for lang, questions in by_language.items():
+        topics[str(topic)] = _string_lists(by_language, f"{path}: topic '{topic}'", "questions")
+        for lang in topics[str(topic)]:
             if lang not in EU_LANGUAGES:
                 raise KnowledgeError(f"{path}: topic '{topic}': '{lang}' is not a supported language code")
-            if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
-                raise KnowledgeError(f"{path}: topic '{topic}', '{lang}' must be a list of non-empty questions")
-            topics[str(topic)][lang] = tuple(q.strip() for q in questions)
     return topics
 
 

@@ -95,12 +95,12 @@ def test_fast_evaluation_subset_does_not_regress(assistant):
         reply = assistant.ask(q.text)
         return [c.id for c in reply.citations], reply.abstained
 
-    # measured: top-1 0.94, MRR 0.95, off-topic refused 0.83 (unrelated questions and programmes we do not cover,
-    # national funds among them: uncovered_2026_11.yaml), 2 false refusals
+    # measured on 518 questions: top-1 0.96, MRR 0.97, off-topic refused 0.98 (unrelated questions, personal
+    # matters, programmes and national funders we do not cover), 2 false refusals
     report = evaluate(subset, rank)
-    assert report.overall["top1"] >= 0.9, report.misses
-    assert report.overall["mrr"] >= 0.92
-    assert report.abstention["recall"] >= 0.8
+    assert report.overall["top1"] >= 0.93, report.misses
+    assert report.overall["mrr"] >= 0.95
+    assert report.abstention["recall"] >= 0.93
     assert report.abstention["false_abstentions"] <= 4
 
 
