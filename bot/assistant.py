@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answering import compose_answer
-from bot.eligibility import eligibility_reply, is_eligibility_question, list_follow_up_reply, oblast_fit
+from bot.eligibility import eligibility_reply, eligible, is_eligibility_question, list_follow_up_reply, oblast_fit
 from bot.gazetteer import find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
 from bot.language import WordEvidence, detect_language
@@ -121,11 +121,14 @@ class Assistant:
         named = bool(self.searcher.named_entries(text))
         # "Is URBACT open to a Hungarian town?" asks about a programme we do not cover: no list of others.
         if is_eligibility_question(text, filters, named) and not self.searcher.unknown_names(text, lang):
-            question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
-            reply = eligibility_reply(text, filters, self.searcher, lang, question_id)
-            if user:
-                self._remember_topic(user, [c.id for c in reply.citations])
-            return reply
+            # "Which BMZ funding fits a climate project?" lists BMZ programmes only; none fitting: a plain answer
+            family = self.searcher.family_entries(text)
+            if not family or any(eligible(self.entries[e], filters) for e in family if e in self.entries):
+                question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
+                reply = eligibility_reply(text, filters, self.searcher, lang, question_id, within=family or None)
+                if user:
+                    self._remember_topic(user, [c.id for c in reply.citations])
+                return reply
         vector = self.searcher.embed_queries([text])[0]
         preferred = oblast_fit(self.entries.values(), filters)
         result = self.searcher.search_with_vector(text, vector, lang=lang, preferred=preferred)

@@ -166,10 +166,20 @@ def list_of(items: list[str], lang: str) -> str:
 
 
 def eligibility_reply(
-    question: str, filters: Filters, searcher: Searcher, lang: str, question_id: int | None
+    question: str,
+    filters: Filters,
+    searcher: Searcher,
+    lang: str,
+    question_id: int | None,
+    within: set[str] | None = None,
 ) -> Reply:
+    """The programmes that fit every condition of the question (only those `within`, when it names a family),
+    ordered by place and meaning, one line each with amount, co-financing and source."""
     entries = searcher.entries
-    allowed = {entry_id for entry_id, entry in entries.items() if eligible(entry, filters)}
+    allowed = {
+        entry_id for entry_id, entry in entries.items()
+        if eligible(entry, filters) and (within is None or entry_id in within)
+    }
     conditions = format_list(condition_labels(filters, lang), locale=lang)
     if not allowed:
         buttons = ((Button(_("Ask the secretariat"), f"handoff:{question_id}"),),) if question_id else ()

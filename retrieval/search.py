@@ -172,6 +172,10 @@ class Searcher:
         named = self._names.matches(self._not_covered.without_names(question))
         return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
 
+    def family_entries(self, question: str) -> set[str]:
+        """Entries of a family the question names ("BMZ", "CERV", "Interreg"): one of them is probably meant."""
+        return self._names.family(self._not_covered.without_names(question))
+
     def unknown_names(self, question: str, lang: str | None = None) -> list[str]:
         """Names in the question of programmes we do not cover: the names listed in knowledge/not_covered/,
         and acronyms and names of funds, programmes or agencies that the knowledge base never uses."""
@@ -232,7 +236,7 @@ class Searcher:
         adjusted[self._not_passage] = -np.inf
         lexical = self._bm25.scores(question)
         names = self.named_entries(question)
-        family = self._names.family(self._not_covered.without_names(question))
+        family = self.family_entries(question)
 
         per_entry: dict[str, EntryHit] = {}
         for row in self._candidates(adjusted, lexical, allowed, names):

@@ -122,3 +122,12 @@ def test_follow_up_to_a_list_answers_for_each_programme_listed(assistant, user):
     assert any(b.kind == "note" and "%" in b.text for b in follow.blocks)  # the co-financing rates
     again = assistant.handle_text(user, "а хто може подати заявку?")  # the list stays the topic
     assert [c.id for c in again.citations] == [c.id for c in listed.citations]
+
+
+def test_a_family_named_in_an_eligibility_question_limits_the_list_to_its_members(assistant):
+    interreg = assistant.ask("Which Interreg programmes are open to a hromada in Lviv oblast?")
+    assert interreg.citations and all(c.id.startswith("interreg-") for c in interreg.citations)
+    assert interreg.citations[0].id == "interreg-next-pl-ua"
+    # no BMZ programme fits "Ukraine" as the applicant's country: the BMZ programme that answers, not others' list
+    bmz = assistant.ask("Welche BMZ-Förderung passt für ein Klimaprojekt mit unserer ukrainischen Partnerkommune?")
+    assert bmz.citations[0].id == "nakopa"
