@@ -15,8 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.answering import compose_answer
-from bot.eligibility import eligibility_reply, eligible, is_eligibility_question, list_follow_up_reply, oblast_fit
-from bot.gazetteer import find_filters
+from bot.eligibility import (
+    eligibility_reply, eligible_entries, is_eligibility_question, list_follow_up_reply, no_match_note, oblast_fit,
+)
+from bot.gazetteer import Filters, find_filters
 from bot.i18n import _, language_name, normalize_language, supported_languages, use_language
 from bot.language import WordEvidence, detect_language
 from bot.reply import Block, Button, Reply, check_actions, text_reply
@@ -119,16 +121,25 @@ class Assistant:
         """Eligibility list or cited answer. Without a user (command line) nothing is stored and no buttons appear."""
         filters = find_filters(text)
         named = bool(self.searcher.named_entries(text))
+        unmatched: Block | None = None
         # "Is URBACT open to a Hungarian town?" asks about a programme we do not cover: no list of others.
         if is_eligibility_question(text, filters, named) and not self.searcher.unknown_names(text, lang):
-            # "Which BMZ funding fits a climate project?" lists BMZ programmes only; none fitting: a plain answer
+            # "Which BMZ funding fits a climate project?" lists BMZ programmes only
             family = self.searcher.family_entries(text)
-            if not family or any(eligible(self.entries[e], filters) for e in family if e in self.entries):
+            allowed = eligible_entries(self.entries.values(), filters, within=family or None)
+            if allowed:
                 question_id = self.store.record_question(user.id, text, lang, False, [], 1.0) if user else None
-                reply = eligibility_reply(text, filters, self.searcher, lang, question_id, within=family or None)
+                reply = eligibility_reply(text, filters, allowed, self.searcher, lang, question_id)
                 if user:
                     self._remember_topic(user, [c.id for c in reply.citations])
                 return reply
+            # none fits every condition: say so, then the closest answer rather than nothing
+            unmatched = None if family else no_match_note(filters, lang)
+        reply = self._ranked_answer(user, text, lang, filters, named)
+        return replace(reply, blocks=(unmatched, *reply.blocks)) if unmatched else reply
+
+    def _ranked_answer(self, user: UserRef | None, text: str, lang: str, filters: Filters, named: bool) -> Reply:
+        """The answer from the best ranked entry (or a follow-up to the previous topic), cited."""
         vector = self.searcher.embed_queries([text])[0]
         preferred = oblast_fit(self.entries.values(), filters)
         result = self.searcher.search_with_vector(text, vector, lang=lang, preferred=preferred)

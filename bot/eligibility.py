@@ -165,27 +165,25 @@ def list_of(items: list[str], lang: str) -> str:
         return format_list(items, style="standard", locale=lang)
 
 
-def eligibility_reply(
-    question: str,
-    filters: Filters,
-    searcher: Searcher,
-    lang: str,
-    question_id: int | None,
-    within: set[str] | None = None,
-) -> Reply:
-    """The programmes that fit every condition of the question (only those `within`, when it names a family),
-    ordered by place and meaning, one line each with amount, co-financing and source."""
-    entries = searcher.entries
-    allowed = {
-        entry_id for entry_id, entry in entries.items()
-        if eligible(entry, filters) and (within is None or entry_id in within)
-    }
+def eligible_entries(entries: Iterable[Entry], filters: Filters, within: set[str] | None = None) -> set[str]:
+    """Ids of the entries that fit every condition of the question; only those `within`, when it names a family."""
+    return {e.id for e in entries if eligible(e, filters) and (within is None or e.id in within)}
+
+
+def no_match_note(filters: Filters, lang: str) -> Block:
+    """Said before the closest answer when no programme fits every condition of an eligibility question."""
     conditions = format_list(condition_labels(filters, lang), locale=lang)
-    if not allowed:
-        buttons = ((Button(_("Ask the secretariat"), f"handoff:{question_id}"),),) if question_id else ()
-        return Reply(lang, (Block("text", _("No programme in my knowledge base matches all of these conditions: "
-                                            "{conditions}.").format(conditions=conditions)),),
-                     abstained=True, buttons=buttons, question_id=question_id)
+    return Block("note", _("No programme in my knowledge base matches all of these conditions: {conditions}.")
+                 .format(conditions=conditions))
+
+
+def eligibility_reply(
+    question: str, filters: Filters, allowed: set[str], searcher: Searcher, lang: str, question_id: int | None
+) -> Reply:
+    """The `allowed` programmes (those fitting every condition of the question), ordered by place and meaning, one
+    line each with amount, co-financing and source."""
+    entries = searcher.entries
+    conditions = format_list(condition_labels(filters, lang), locale=lang)
     result = searcher.search(question, lang=lang, k=len(allowed), allowed=allowed)
     # A programme written for the named oblast or country comes before the others, whatever the semantic order.
     regional = place_fit(entries.values(), filters)

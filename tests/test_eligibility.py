@@ -131,3 +131,13 @@ def test_a_family_named_in_an_eligibility_question_limits_the_list_to_its_member
     # no BMZ programme fits "Ukraine" as the applicant's country: the BMZ programme that answers, not others' list
     bmz = assistant.ask("Welche BMZ-Förderung passt für ein Klimaprojekt mit unserer ukrainischen Partnerkommune?")
     assert bmz.citations[0].id == "nakopa"
+
+
+def test_when_no_programme_fits_every_condition_it_says_so_then_gives_the_closest_answer(assistant):
+    reply = assistant.ask("чи є гранти на ремонт школи для громади на Сумщині без співфінансування?")
+    with use_language("uk"):
+        no_match = _("No programme in my knowledge base matches all of these conditions: {conditions}.")
+    assert reply.blocks[0].kind == "note"
+    assert reply.blocks[0].text.startswith(no_match.split("{conditions}")[0])
+    assert "Сумська область" in reply.blocks[0].text
+    assert not reply.abstained and reply.citations  # not a dead end: the closest cited answer follows
