@@ -158,7 +158,8 @@ class Assistant:
             self._remember_topic(user, topic)
             return reply
         reply = compose_answer(result, self.entries, lang, question_id)
-        self._remember_topic(user, [c.id for c in reply.citations[:1]])
+        if reply.citations:  # a question we could not answer leaves the conversation's topic as it was
+            self._remember_topic(user, [c.id for c in reply.citations[:1]])
         return reply
 
     def _remember_topic(self, user: UserRef, entry_ids: list[str]) -> None:
@@ -186,7 +187,9 @@ class Assistant:
             return None
         if len(topic) == 1 and result.hits and result.hits[0].entry_id in topic:
             return result
-        if result.unknown_names:  # "and URBACT?" asks about a programme we do not cover, not about the topic
+        # "and URBACT?" asks about a programme we do not cover, "and how do I extend my protection status?" about
+        # something no entry answers: neither is about the topic
+        if result.unknown_names or result.about_something_else:
             return None
         on_topic = self.searcher.search_with_vector(question, vector, lang=lang, k=len(topic), allowed=set(topic))
         cue = bool(FOLLOW_UP_CUE.match(question))

@@ -87,6 +87,11 @@ class SearchResult:
     unknown_names: tuple[str, ...] = ()  # acronyms the question uses and the knowledge base does not (URBACT)
     out_of_scope: float = -1.0  # closest out-of-scope question's cosine minus the closest sample question's
 
+    @property
+    def about_something_else(self) -> bool:
+        """Closer to questions no entry answers (residence permits, visas) than to any an entry does."""
+        return self.out_of_scope >= OUT_OF_SCOPE_LEAD
+
 
 class Searcher:
     """Answers `search(question)` over a loaded index; thread-safe for reads."""

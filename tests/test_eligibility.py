@@ -141,3 +141,11 @@ def test_when_no_programme_fits_every_condition_it_says_so_then_gives_the_closes
     assert reply.blocks[0].text.startswith(no_match.split("{conditions}")[0])
     assert "Сумська область" in reply.blocks[0].text
     assert not reply.abstained and reply.citations  # not a dead end: the closest cited answer follows
+
+
+def test_a_question_about_something_else_is_no_follow_up_and_keeps_the_topic(assistant, user):
+    assistant.handle_text(user, "Хто може подаватися на NAKOPA?")
+    aside = assistant.handle_text(user, "а як продовжити тимчасовий захист?")  # residence status: no entry answers it
+    assert aside.abstained and not aside.citations
+    follow = assistant.handle_text(user, "і яке співфінансування?")
+    assert follow.citations[0].id == "nakopa"
