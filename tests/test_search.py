@@ -35,7 +35,8 @@ def test_name_matcher_needs_capitals_for_short_acronyms():
 @pytest.mark.parametrize(
     ("question", "expected"),
     [("HUSKROUA", "interreg-next-huskroua"), ("NAKOPA?", "nakopa"), ("M4EG", "mayors-for-economic-growth"),
-     ("Пліч-о-пліч", "shoulder-to-shoulder"), ("U-LEAD", "u-lead-with-europe")],
+     ("Пліч-о-пліч", "shoulder-to-shoulder"), ("U-LEAD", "u-lead-with-europe"),
+     ("Ali lahko sodelujemo v programu Interreg Donava?", "interreg-danube")],  # the river's name, not an unknown one
 )
 def test_exact_programme_names_win(searcher, question, expected):
     result = searcher.search(question)
