@@ -220,6 +220,18 @@ async def test_off_topic_question_offers_the_secretariat(bot, fake):
     no_errors(fake)
 
 
+async def test_a_follow_up_to_a_list_answers_each_programme_with_valid_links(bot, fake):
+    fake.send_text(15, "Які програми фінансують водопостачання для громади на Львівщині?")
+    [listed] = await fake.areplies(15, 1)
+    fake.send_text(15, "і яке співфінансування?")
+    replies = await fake.areplies(15, 2)
+    follow = replies[1]
+    assert follow["text"].startswith(translated("uk", "For each programme in my last list"))
+    links = [e["url"] for e in follow["entities"] if e["type"] == "text_link"]
+    assert len(links) > 1 and links == [e["url"] for e in listed["entities"] if e["type"] == "text_link"]
+    no_errors(fake)
+
+
 async def test_a_programme_we_do_not_cover_is_named_and_escaped(bot, fake):
     fake.send_text(14, "Can a hromada join <b>URBACT</b> & the <i>EBRD</i> programmes?")
     [reply] = await fake.areplies(14, 1)
