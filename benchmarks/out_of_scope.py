@@ -1,11 +1,11 @@
 """Calibrate `retrieval.search.OUT_OF_SCOPE_LEAD` on the knowledge base's own questions, not on the evaluation set.
 
-Leave one out: each sample question an entry answers is compared with the other entries' sample questions (its own
+Leave one out: each sample question an entry answers is compared with the other sample questions (its own
 translations left out, as a user's question has none in the index) and with the out-of-scope questions; each
 out-of-scope question with the sample questions and the other out-of-scope questions (and again with those of
-other topics only: how a topic nobody listed fares). The sweep
-prints, per threshold on the lead (closest out-of-scope cosine minus closest sample question cosine), how many
-sample questions would be refused and how many out-of-scope ones caught.
+other topics only: how a topic nobody listed fares). The sweep prints, per threshold on the lead (closest
+out-of-scope cosine minus closest sample question cosine), how many sample questions would be refused and how many
+out-of-scope ones caught.
 
     python benchmarks/out_of_scope.py
 """
@@ -34,7 +34,8 @@ def main() -> None:
     if not len(out_rows):
         sys.exit("no out-of-scope questions in the index (knowledge/out_of_scope.yaml)")
     # the same sample question in every language: entry id and number ("nakopa/questions/de/3" -> nakopa, 3)
-    same_question = np.array([f"{m['entry_id']}#{m['chunk_id'].split('/')[3]}" if i in set(questions) else ""
+    written = set(questions.tolist())
+    same_question = np.array([f"{m['entry_id']}#{m['chunk_id'].split('/')[3]}" if i in written else ""
                               for i, m in enumerate(meta)])
     topic = np.array([m.get("topic", "") for m in meta])
     question_rows = np.flatnonzero(searcher._is_question)  # noqa: SLF001

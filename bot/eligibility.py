@@ -16,7 +16,7 @@ from babel.numbers import format_currency, format_percent
 from bot.answering import best_section, citation, feedback_buttons, first_sentence, quote_for, source_block
 from bot.gazetteer import Filters
 from bot.i18n import N_, _
-from bot.reply import Block, Button, Reply
+from bot.reply import Block, Reply
 from retrieval.knowledge import EU_MEMBER_STATES, Entry
 from retrieval.lexical import fold
 from retrieval.search import Searcher, SearchResult
@@ -170,11 +170,32 @@ def eligible_entries(entries: Iterable[Entry], filters: Filters, within: set[str
     return {e.id for e in entries if eligible(e, filters) and (within is None or e.id in within)}
 
 
+def conditions_text(filters: Filters, lang: str) -> str:
+    """"Lviv oblast, Germany and water and sanitation": the conditions of an eligibility question, in `lang`."""
+    return format_list(condition_labels(filters, lang), locale=lang)
+
+
 def no_match_note(filters: Filters, lang: str) -> Block:
     """Said before the closest answer when no programme fits every condition of an eligibility question."""
-    conditions = format_list(condition_labels(filters, lang), locale=lang)
     return Block("note", _("No programme in my knowledge base matches all of these conditions: {conditions}.")
-                 .format(conditions=conditions))
+                 .format(conditions=conditions_text(filters, lang)))
+
+
+def programme_list_reply(
+    title: str, listed: list[tuple[Entry, int]], lang: str, question_id: int | None, footer: tuple[Block, ...] = ()
+) -> Reply:
+    """A titled list of programmes, each (entry, section to quote) as one line with its amount and co-financing,
+    then `footer`, then every programme's source: eligibility lists and the follow-ups to them."""
+    blocks = [Block("title", title)]
+    for entry, section in listed:
+        blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(quote_for(entry, section, lang).text)}"))
+        facts = key_facts(entry, lang)
+        if facts:
+            blocks.append(Block("note", facts))
+    blocks.extend(footer)
+    blocks.extend(source_block(entry, lang) for entry, _section in listed)
+    return Reply(lang, tuple(blocks), tuple(citation(entry, lang) for entry, _section in listed),
+                 feedback_buttons(question_id), question_id=question_id)
 
 
 def eligibility_reply(
@@ -183,24 +204,18 @@ def eligibility_reply(
     """The `allowed` programmes (those fitting every condition of the question), ordered by place and meaning, one
     line each with amount, co-financing and source."""
     entries = searcher.entries
-    conditions = format_list(condition_labels(filters, lang), locale=lang)
     result = searcher.search(question, lang=lang, k=len(allowed), allowed=allowed)
     # A programme written for the named oblast or country comes before the others, whatever the semantic order.
     regional = place_fit(entries.values(), filters)
     hits = sorted(result.hits, key=lambda h: h.entry_id not in regional)[:MAX_LISTED]
-    blocks = [Block("title", _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions))]
-    listed = [entries[hit.entry_id] for hit in hits]
-    for entry in listed:
-        summary = quote_for(entry, 0, lang)
-        blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))
-        facts = key_facts(entry, lang)
-        if facts:
-            blocks.append(Block("note", facts))
-    if len(allowed) > len(listed):
-        blocks.append(Block("text", _("Ask about any of them by name for details.")))
-    blocks.extend(source_block(entry, lang) for entry in listed)
-    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in listed), feedback_buttons(question_id),
-                 question_id=question_id)
+    more = len(allowed) > len(hits)
+    return programme_list_reply(
+        _("Programmes in my knowledge base for: {conditions}").format(conditions=conditions_text(filters, lang)),
+        [(entries[hit.entry_id], 0) for hit in hits],  # each programme's summary
+        lang,
+        question_id,
+        (Block("text", _("Ask about any of them by name for details.")),) if more else (),
+    )
 
 
 def list_follow_up_reply(
@@ -209,14 +224,10 @@ def list_follow_up_reply(
     """A follow-up to a list ("and what is the co-financing?"), answered for each programme listed, in the list's
     order: the line of each that answers it best, its amount and co-financing, and its source."""
     hits = {hit.entry_id: hit for hit in result.hits}
-    shown = [entries[entry_id] for entry_id in listed if entry_id in hits and entry_id in entries]
-    blocks = [Block("title", _("For each programme in my last list"))]
-    for entry in shown:
-        summary = quote_for(entry, best_section(hits[entry.id]), lang)
-        blocks.append(Block("item", f"{entry.title(lang)}: {first_sentence(summary.text)}"))
-        facts = key_facts(entry, lang)
-        if facts:
-            blocks.append(Block("note", facts))
-    blocks.extend(source_block(entry, lang) for entry in shown)
-    return Reply(lang, tuple(blocks), tuple(citation(e, lang) for e in shown), feedback_buttons(question_id),
-                 question_id=question_id)
+    return programme_list_reply(
+        _("For each programme in my last list"),
+        [(entries[entry_id], best_section(hits[entry_id])) for entry_id in listed
+         if entry_id in hits and entry_id in entries],
+        lang,
+        question_id,
+    )

@@ -174,7 +174,11 @@ class Searcher:
     def named_entries(self, question: str) -> set[str]:
         """Entries whose programme name or alias the question spells out, and the how-to entries about them; not a
         name inside the name of a programme we do not cover ("Interreg Europe" in "Interreg Europe Centrale")."""
-        named = self._names.matches(self._not_covered.without_names(question))
+        return self._named_in(self._not_covered.without_names(question))
+
+    def _named_in(self, text: str) -> set[str]:
+        """`named_entries` of a question whose names of programmes we do not cover are already blanked out."""
+        named = self._names.matches(text)
         return named.union(*(self._how_tos_about[entry_id] for entry_id in named))
 
     def family_entries(self, question: str) -> set[str]:
@@ -240,8 +244,9 @@ class Searcher:
         adjusted = cosine + np.where(self._lang_of == lang, SAME_LANGUAGE_BONUS, 0.0)
         adjusted[self._not_passage] = -np.inf
         lexical = self._bm25.scores(question)
-        names = self.named_entries(question)
-        family = self.family_entries(question)
+        covered_only = self._not_covered.without_names(question)  # once for both name lookups
+        names = self._named_in(covered_only)
+        family = self._names.family(covered_only)
 
         per_entry: dict[str, EntryHit] = {}
         for row in self._candidates(adjusted, lexical, allowed, names):
